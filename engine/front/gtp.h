@@ -1,0 +1,20 @@
+/* The GTP engine: reads GTP v2 commands (plus KataGo's extensions) line by line and answers them. */
+#ifndef TENGEN_FRONT_GTP_H
+#define TENGEN_FRONT_GTP_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include "config.h"
+
+typedef struct tg_gtp tg_gtp;
+
+/* Builds the engine from a loaded config (kept, not owned). model_path may be NULL until networks
+ * are supported. On a bad config value returns NULL with a one-line message in err. */
+tg_gtp *tg_gtp_new(tg_config *cfg, const char *model_path, char *err, size_t errlen);
+void tg_gtp_free(tg_gtp *g);
+
+/* Serves commands from in until quit or end of input; responses go to out, nothing else does.
+ * Returns the process exit status. */
+int tg_gtp_run(tg_gtp *g, FILE *in, FILE *out);
+
+#endif

@@ -1,0 +1,170 @@
+/* tengen's command line: picks the subcommand, loads the config, starts the front end. */
+#ifdef HAVE_CONFIG_H
+#include "tengen-build.h"
+#endif
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "front/config.h"
+#include "front/gtp.h"
+#include "front/log.h"
+
+#ifndef TENGEN_SYSCONFDIR
+#define TENGEN_SYSCONFDIR "/etc/tengen"
+#endif
+
+static const char usage_text[] =
+    "Usage: tengen COMMAND [OPTIONS]\n"
+    "\n"
+    "Commands:\n"
+    "  gtp       play and analyse over GTP (for Sabaki, Lizzie, KaTrain, GoGui...)\n"
+    "  version   print tengen's version and the KataGo protocol version it follows\n"
+    "  help      print this text\n"
+    "\n"
+    "Options (the same flags as katago):\n"
+    "  -config FILE               KataGo-style .cfg file (default: " TENGEN_SYSCONFDIR "/gtp.cfg if present)\n"
+    "  -model FILE                KataGo network (.bin.gz, .txt.gz)\n"
+    "  -override-config K=V,...   set config keys, overriding the file\n"
+    "\n"
+    "See tengen(1) and tengen.cfg(5).\n";
+
+typedef struct options {
+    const char *config_path;
+    const char *model_path;
+    const char *overrides;
+} options;
+
+/* Accepts katago's single-dash flags and the GNU double-dash spelling. */
+static bool parse_options(int argc, char **argv, options *o) {
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] == '-' && a[1] == '-')
+            a++;
+        const char **slot = !strcmp(a, "-config") ? &o->config_path
+                            : !strcmp(a, "-model") ? &o->model_path
+                            : !strcmp(a, "-override-config") ? &o->overrides
+                            : NULL;
+        if (!slot) {
+            fprintf(stderr, "tengen: unknown option '%s'; run 'tengen help' for the list\n", argv[i]);
+            return false;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "tengen: option '%s' needs a value\n", argv[i]);
+            return false;
+        }
+        *slot = argv[++i];
+    }
+    return true;
+}
+
+static void warn_to_log(const char *msg, void *ctx) {
+    (void)ctx;
+    tg_log_warn("%s", msg);
+}
+
+/* Opens logFile, or a new dated file in logDir (or logDirDated), as KataGo does; logs also go to stderr unless
+ * logToStderr = false. */
+static bool open_log(const tg_config *cfg, char *err, size_t errlen) {
+    bool to_stderr;
+    if (!tg_config_get_bool(cfg, "logToStderr", true, &to_stderr, err, errlen))
+        return false;
+    const char *file = tg_config_get(cfg, "logFile");
+    const char *dir = tg_config_get(cfg, "logDir");
+    const char *dated_dir = tg_config_get(cfg, "logDirDated");
+    if ((file != NULL) + (dir != NULL) + (dated_dir != NULL) > 1) {
+        snprintf(err, errlen, "config sets more than one of logFile, logDir and logDirDated; keep one of them");
+        return false;
+    }
+    char path[4096];
+    if (!dir)
+        dir = dated_dir; /* every log file name is dated already */
+    if (dir) {
+        if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+            snprintf(err, errlen, "cannot create logDir %s: %s", dir, strerror(errno));
+            return false;
+        }
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        char stamp[32];
+        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+        snprintf(path, sizeof path, "%s/%s-%d.log", dir, stamp, (int)getpid());
+        file = path;
+    }
+    return tg_log_open(file, to_stderr, err, (unsigned)errlen);
+}
+
+static tg_config *load_config(const options *o) {
+    char err[1024];
+    tg_config *cfg = tg_config_new();
+    const char *path = o->config_path;
+    if (!path && access(TENGEN_SYSCONFDIR "/gtp.cfg", R_OK) == 0)
+        path = TENGEN_SYSCONFDIR "/gtp.cfg";
+    if (path && !tg_config_load_file(cfg, path, err, sizeof err)) {
+        fprintf(stderr, "tengen: %s\n", err);
+        tg_config_free(cfg);
+        return NULL;
+    }
+    if (o->overrides && !tg_config_apply_overrides(cfg, o->overrides, err, sizeof err)) {
+        fprintf(stderr, "tengen: -override-config: %s\n", err);
+        tg_config_free(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+static int run_gtp(int argc, char **argv) {
+    options o = {0};
+    if (!parse_options(argc, argv, &o))
+        return 2;
+    tg_config *cfg = load_config(&o);
+    if (!cfg)
+        return 1;
+    char err[1024];
+    if (!open_log(cfg, err, sizeof err)) {
+        fprintf(stderr, "tengen: %s\n", err);
+        tg_config_free(cfg);
+        return 1;
+    }
+    tg_gtp *g = tg_gtp_new(cfg, o.model_path, err, sizeof err);
+    if (!g) {
+        fprintf(stderr, "tengen: %s\n", err);
+        tg_config_free(cfg);
+        tg_log_close();
+        return 1;
+    }
+    tg_config_warn_unknown(cfg, warn_to_log, NULL);
+    tg_log("GTP ready, beginning main protocol loop");
+    int status = tg_gtp_run(g, stdin, stdout);
+    tg_gtp_free(g);
+    tg_config_free(cfg);
+    tg_log_close();
+    return status;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "gtp"))
+        return run_gtp(argc - 2, argv + 2);
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("tengen %s (follows the KataGo %s protocol)\n", PACKAGE_VERSION, TENGEN_KATAGO_PROTOCOL_VERSION);
+        return 0;
+    }
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    fprintf(stderr, "tengen: unknown command '%s'; run 'tengen help' for the list\n", cmd);
+    return 2;
+}
