@@ -297,10 +297,12 @@ def _shorten(s, limit=160):
 # ---- engine command lines --------------------------------------------------------------------------
 
 def engine_argv(engine, engine_args):
-    """The command line for --engine PATH --engine-args 'ARGS' (ARGS split like a shell would)."""
+    """The command line for --engine PATH --engine-args 'ARGS' (ARGS split like a shell would).
+    $TENGEN_WRAPPER, if set, goes in front (CI runs the engine under valgrind that way)."""
     if os.sep in engine:
         engine = os.path.abspath(engine)      # the engine may run in another directory
-    return [engine] + shlex.split(engine_args)
+    wrapper = shlex.split(os.environ.get("TENGEN_WRAPPER", ""))
+    return wrapper + [engine] + shlex.split(engine_args)
 
 
 def find_gnugo(explicit=None):
