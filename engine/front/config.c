@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../util/errmsg.h"
 
 typedef struct cfg_entry {
     char *key;
@@ -40,14 +41,6 @@ struct tg_config {
 };
 
 static const char command_line_source[] = "command line";
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 static char *dup_str(const char *s) {
     size_t n = strlen(s) + 1;
@@ -393,21 +386,21 @@ static bool load_one(load_state *st, const char *path, int depth, const char *fr
     for (int i = 0; i < st->nincluded; i++) {
         if (strcmp(st->included[i], path) == 0) {
             st->failed = true;
-            set_err(st->err, st->errlen, "%s:%d: '%s' is included more than once or includes itself", from, from_line,
+            tg_set_err(st->err, st->errlen, "%s:%d: '%s' is included more than once or includes itself", from, from_line,
                     path);
             return false;
         }
     }
     if (depth > MAX_INCLUDE_DEPTH) {
         st->failed = true;
-        set_err(st->err, st->errlen, "%s:%d: @include nested more than %d deep", from, from_line, MAX_INCLUDE_DEPTH);
+        tg_set_err(st->err, st->errlen, "%s:%d: @include nested more than %d deep", from, from_line, MAX_INCLUDE_DEPTH);
         return false;
     }
     char **inc = realloc(st->included, (size_t)(st->nincluded + 1) * sizeof *inc);
     if (!inc || !(inc[st->nincluded] = dup_str(path))) {
         if (inc) st->included = inc;
         st->failed = true;
-        set_err(st->err, st->errlen, "%s: out of memory", path);
+        tg_set_err(st->err, st->errlen, "%s: out of memory", path);
         return false;
     }
     st->included = inc;
@@ -417,9 +410,9 @@ static bool load_one(load_state *st, const char *path, int depth, const char *fr
     if (!fc.f) {
         st->failed = true;
         if (from)
-            set_err(st->err, st->errlen, "%s:%d: cannot open included file %s: %s", from, from_line, path, strerror(errno));
+            tg_set_err(st->err, st->errlen, "%s:%d: cannot open included file %s: %s", from, from_line, path, strerror(errno));
         else
-            set_err(st->err, st->errlen, "%s: cannot open config file: %s", path, strerror(errno));
+            tg_set_err(st->err, st->errlen, "%s: cannot open config file: %s", path, strerror(errno));
         return false;
     }
     int r = ini_parse_stream(reader, &fc, handler, &fc);
@@ -467,7 +460,7 @@ bool tg_config_load_file(tg_config *cfg, const char *path, char *err, size_t err
         for (int i = 0; i < st.pending.n && ok; i++) {
             cfg_entry *p = &st.pending.e[i];
             if (!list_set(&cfg->e, &cfg->n, &cfg->cap, p->key, p->value, p->source, p->line)) {
-                set_err(err, errlen, "%s: out of memory", path);
+                tg_set_err(err, errlen, "%s: out of memory", path);
                 ok = false;
             }
         }
@@ -509,7 +502,7 @@ bool tg_config_apply_overrides(tg_config *cfg, const char *overrides, char *err,
     if (!overrides) return true;
     char *copy = dup_str(overrides);
     if (!copy) {
-        set_err(err, errlen, "command line: out of memory");
+        tg_set_err(err, errlen, "command line: out of memory");
         return false;
     }
     /* Parse everything first so that a bad piece changes nothing. */
@@ -521,19 +514,19 @@ bool tg_config_apply_overrides(tg_config *cfg, const char *overrides, char *err,
         if (p[0] == '\0') continue;
         char *eq = strchr(p, '=');
         if (!eq) {
-            set_err(err, errlen, "command line: cannot parse '%s' in -override-config: expected key=value", p);
+            tg_set_err(err, errlen, "command line: cannot parse '%s' in -override-config: expected key=value", p);
             ok = false;
             break;
         }
         *eq = '\0';
         char *k = trim(p), *v = trim(eq + 1);
         if (k[0] == '\0') {
-            set_err(err, errlen, "command line: missing key before '=%s' in -override-config", v);
+            tg_set_err(err, errlen, "command line: missing key before '=%s' in -override-config", v);
             ok = false;
             break;
         }
         if (!list_set(&kv.e, &kv.n, &kv.cap, k, v, command_line_source, 0)) {
-            set_err(err, errlen, "command line: out of memory");
+            tg_set_err(err, errlen, "command line: out of memory");
             ok = false;
         }
     }
@@ -589,10 +582,10 @@ static void bad_value(const cfg_entry *e, char *err, size_t errlen, const char *
     vsnprintf(expected, sizeof expected, expected_fmt, ap);
     va_end(ap);
     if (e->line > 0)
-        set_err(err, errlen, "%s:%d: key '%s' has value '%s'; expected %s", e->source, e->line, e->key, e->value,
+        tg_set_err(err, errlen, "%s:%d: key '%s' has value '%s'; expected %s", e->source, e->line, e->key, e->value,
                 expected);
     else
-        set_err(err, errlen, "%s: key '%s' has value '%s'; expected %s", e->source, e->key, e->value, expected);
+        tg_set_err(err, errlen, "%s: key '%s' has value '%s'; expected %s", e->source, e->key, e->value, expected);
 }
 
 /* Copies value without surrounding whitespace into buf; false if it does not fit. */

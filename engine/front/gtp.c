@@ -291,15 +291,24 @@ static void cmd_get_komi(tg_gtp *g, int argc, char **argv, reply *r) {
     tg_strbuf_appendf(&r->text, "%g", (double)g->rules.komi);
 }
 
+/* The "COLOR VERTEX" arguments of play and is_legal. */
+static bool parse_move_args(const tg_gtp *g, int argc, char **argv, reply *r, tg_color *pla, tg_loc *loc) {
+    if (argc != 2)
+        fail_args(r, "a colour and a vertex", argc, argv);
+    else if (!parse_color(argv[0], pla))
+        fail(r, "syntax error: invalid color '%s'", argv[0]);
+    else if (!tg_loc_parse(argv[1], g->board.xsize, g->board.ysize, loc))
+        fail(r, "syntax error: invalid vertex '%s'", argv[1]);
+    else
+        return true;
+    return false;
+}
+
 static void cmd_play(tg_gtp *g, int argc, char **argv, reply *r) {
     tg_color pla;
     tg_loc loc;
-    if (argc != 2)
-        return fail_args(r, "a colour and a vertex", argc, argv);
-    if (!parse_color(argv[0], &pla))
-        return fail(r, "syntax error: invalid color '%s'", argv[0]);
-    if (!tg_loc_parse(argv[1], g->board.xsize, g->board.ysize, &loc))
-        return fail(r, "syntax error: invalid vertex '%s'", argv[1]);
+    if (!parse_move_args(g, argc, argv, r, &pla, &loc))
+        return;
     if (!play_move(g, loc, pla))
         return fail(r, "illegal move");
 }
@@ -308,12 +317,8 @@ static void cmd_play(tg_gtp *g, int argc, char **argv, reply *r) {
 static void cmd_is_legal(tg_gtp *g, int argc, char **argv, reply *r) {
     tg_color pla;
     tg_loc loc;
-    if (argc != 2)
-        return fail_args(r, "a colour and a vertex", argc, argv);
-    if (!parse_color(argv[0], &pla))
-        return fail(r, "syntax error: invalid color '%s'", argv[0]);
-    if (!tg_loc_parse(argv[1], g->board.xsize, g->board.ysize, &loc))
-        return fail(r, "syntax error: invalid vertex '%s'", argv[1]);
+    if (!parse_move_args(g, argc, argv, r, &pla, &loc))
+        return;
     bool legal;
     if (pla == g->next_pla) {
         legal = tg_history_is_legal(&g->hist, &g->board, loc, pla);

@@ -15,17 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../util/errmsg.h"
 
 /* ------------------------------------------------------------------------------------------------
  * Small helpers */
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* Grows *arr (element size elem) so that index need-1 fits. Returns false when memory runs out. */
 static bool grow(void **arr, int *cap, int need, size_t elem) {
@@ -279,7 +272,7 @@ static bool parse_node(raw_tree *t, size_t *pos, char *err, size_t errlen) {
             bool oom = false;
             if (!read_value(t, &p, &oom)) {
                 if (oom) goto oom;
-                set_err(err, errlen, "byte %zu: value of property '%s' is not closed with ']'", at, keybuf);
+                tg_set_err(err, errlen, "byte %zu: value of property '%s' is not closed with ']'", at, keybuf);
                 return false;
             }
             v->dec_len = t->ndec - 1 - v->dec_off;
@@ -288,20 +281,20 @@ static bool parse_node(raw_tree *t, size_t *pos, char *err, size_t errlen) {
             if ((prop_is(t, &t->props[prop_idx], "B") || prop_is(t, &t->props[prop_idx], "W")) &&
                 !move_value_syntax_ok(val_str(t, t->nval - 1), val_len(t, t->nval - 1))) {
                 char vb[40];
-                set_err(err, errlen, "byte %zu: bad move '%s' for %s (expected two letters, or [] for a pass)", at,
+                tg_set_err(err, errlen, "byte %zu: bad move '%s' for %s (expected two letters, or [] for a pass)", at,
                         quote_for_msg(val_str(t, t->nval - 1), val_len(t, t->nval - 1), vb, sizeof vb), keybuf);
                 return false;
             }
         }
         if (t->props[prop_idx].num_vals == 0) {
-            set_err(err, errlen, "byte %zu: property '%s' has no value", p < t->len ? p : t->len, keybuf);
+            tg_set_err(err, errlen, "byte %zu: property '%s' has no value", p < t->len ? p : t->len, keybuf);
             return false;
         }
     }
     *pos = p;
     return true;
 oom:
-    set_err(err, errlen, "byte %zu: out of memory", p);
+    tg_set_err(err, errlen, "byte %zu: out of memory", p);
     return false;
 }
 
@@ -309,11 +302,11 @@ oom:
 static bool parse_raw(raw_tree *t, char *err, size_t errlen) {
     size_t pos = skip_ws(t, 0);
     if (pos >= t->len) {
-        set_err(err, errlen, "byte %zu: no game tree (the input is empty)", pos);
+        tg_set_err(err, errlen, "byte %zu: no game tree (the input is empty)", pos);
         return false;
     }
     if (t->text[pos] != '(') {
-        set_err(err, errlen, "byte %zu: expected '(' to begin the game tree", pos);
+        tg_set_err(err, errlen, "byte %zu: expected '(' to begin the game tree", pos);
         return false;
     }
     pos++;
@@ -322,14 +315,14 @@ static bool parse_raw(raw_tree *t, char *err, size_t errlen) {
     while (true) {
         pos = skip_ws(t, pos);
         if (pos >= t->len) {
-            set_err(err, errlen, "byte %zu: unexpected end of input: a game tree is not closed with ')'", pos);
+            tg_set_err(err, errlen, "byte %zu: unexpected end of input: a game tree is not closed with ')'", pos);
             return false;
         }
         char c = t->text[pos];
         raw_seq *s = &t->seqs[cur];
         if (c == ';') {
             if (s->first_child >= 0) {
-                set_err(err, errlen, "byte %zu: node after a variation (nodes must come before the variations)", pos);
+                tg_set_err(err, errlen, "byte %zu: node after a variation (nodes must come before the variations)", pos);
                 return false;
             }
             if (!grow((void **)&t->nodes, &t->cnode, t->nnode + 1, sizeof *t->nodes)) goto oom;
@@ -340,7 +333,7 @@ static bool parse_raw(raw_tree *t, char *err, size_t errlen) {
             if (!parse_node(t, &pos, err, errlen)) return false;
         } else if (c == '(') {
             if (s->num_nodes == 0) {
-                set_err(err, errlen, "byte %zu: expected ';' to begin a node", pos);
+                tg_set_err(err, errlen, "byte %zu: expected ';' to begin a node", pos);
                 return false;
             }
             cur = new_seq(t, cur);
@@ -348,24 +341,24 @@ static bool parse_raw(raw_tree *t, char *err, size_t errlen) {
             pos++;
         } else if (c == ')') {
             if (s->num_nodes == 0) {
-                set_err(err, errlen, "byte %zu: empty game tree '()'", pos);
+                tg_set_err(err, errlen, "byte %zu: empty game tree '()'", pos);
                 return false;
             }
             pos++;
             cur = s->parent;
             if (cur < 0) return true;
         } else if (s->num_nodes == 0) {
-            set_err(err, errlen, "byte %zu: expected ';' to begin a node", pos);
+            tg_set_err(err, errlen, "byte %zu: expected ';' to begin a node", pos);
             return false;
         } else {
             char b[8];
-            set_err(err, errlen, "byte %zu: unexpected '%s' (expected a property, ';', '(' or ')')", pos,
+            tg_set_err(err, errlen, "byte %zu: unexpected '%s' (expected a property, ';', '(' or ')')", pos,
                     quote_for_msg(&t->text[pos], 1, b, sizeof b));
             return false;
         }
     }
 oom:
-    set_err(err, errlen, "byte %zu: out of memory", pos);
+    tg_set_err(err, errlen, "byte %zu: out of memory", pos);
     return false;
 }
 
@@ -554,7 +547,7 @@ static bool root_size(const raw_tree *t, int root, int *xs, int *ys, char *err, 
     *xs = *ys = 19;
     if (n == 0) return true;
     if (n > 1) {
-        set_err(err, errlen, "byte %zu: SZ is given more than once", t->vals[v[1]].at);
+        tg_set_err(err, errlen, "byte %zu: SZ is given more than once", t->vals[v[1]].at);
         return false;
     }
     const char *s = val_str(t, v[0]);
@@ -573,11 +566,11 @@ static bool root_size(const raw_tree *t, int root, int *xs, int *ys, char *err, 
         y = x;
     }
     if (!ok) {
-        set_err(err, errlen, "byte %zu: bad board size SZ[%s]", t->vals[v[0]].at, q);
+        tg_set_err(err, errlen, "byte %zu: bad board size SZ[%s]", t->vals[v[0]].at, q);
         return false;
     }
     if (x < 2 || y < 2 || x > TG_MAX_LEN || y > TG_MAX_LEN) {
-        set_err(err, errlen, "byte %zu: board size SZ[%s] is not supported (each side must be 2 to %d)",
+        tg_set_err(err, errlen, "byte %zu: board size SZ[%s] is not supported (each side must be 2 to %d)",
                 t->vals[v[0]].at, q, TG_MAX_LEN);
         return false;
     }
@@ -611,24 +604,24 @@ static bool add_setup_values(const raw_tree *t, int node, const char *key, tg_co
             }
             char q[40];
             if (!ok || x1 < 0 || y1 < 0 || x2 < 0 || y2 < 0) {
-                set_err(err, errlen, "byte %zu: bad point '%s' for %s (expected two letters or a rectangle like aa:cc)",
+                tg_set_err(err, errlen, "byte %zu: bad point '%s' for %s (expected two letters or a rectangle like aa:cc)",
                         t->vals[v].at, quote_for_msg(s, len, q, sizeof q), key);
                 return false;
             }
             if (x1 >= xs || x2 >= xs || y1 >= ys || y2 >= ys) {
-                set_err(err, errlen, "byte %zu: point '%s' for %s is off the %dx%d board", t->vals[v].at,
+                tg_set_err(err, errlen, "byte %zu: point '%s' for %s is off the %dx%d board", t->vals[v].at,
                         quote_for_msg(s, len, q, sizeof q), key, xs, ys);
                 return false;
             }
             if (x1 > x2 || y1 > y2) {
-                set_err(err, errlen, "byte %zu: rectangle '%s' for %s must name its upper left corner first",
+                tg_set_err(err, errlen, "byte %zu: rectangle '%s' for %s must name its upper left corner first",
                         t->vals[v].at, quote_for_msg(s, len, q, sizeof q), key);
                 return false;
             }
             for (int x = x1; x <= x2; x++)
                 for (int y = y1; y <= y2; y++)
                     if (!setup_push(sb, tg_loc_of(x, y, xs), color)) {
-                        set_err(err, errlen, "byte %zu: out of memory", t->vals[v].at);
+                        tg_set_err(err, errlen, "byte %zu: out of memory", t->vals[v].at);
                         return false;
                     }
         }
@@ -646,7 +639,7 @@ static bool move_of_value(const raw_tree *t, int v, const char *key, int xs, int
     int x = coord_of(s[0]), y = coord_of(s[1]);
     if (x < 0 || y < 0 || x >= xs || y >= ys) {
         char q[40];
-        set_err(err, errlen, "byte %zu: move '%s' for %s is off the %dx%d board", t->vals[v].at,
+        tg_set_err(err, errlen, "byte %zu: move '%s' for %s is off the %dx%d board", t->vals[v].at,
                 quote_for_msg(s, len, q, sizeof q), key, xs, ys);
         return false;
     }
@@ -689,7 +682,7 @@ static bool emit_node(const raw_tree *t, int ri, bool is_root, int xs, int ys, c
     int pv[2];
     int npl = node_values(t, ri, "PL", pv, 2);
     if (npl > 1) {
-        set_err(err, errlen, "byte %zu: PL is given more than once", t->vals[pv[1]].at);
+        tg_set_err(err, errlen, "byte %zu: PL is given more than once", t->vals[pv[1]].at);
         return false;
     }
     if (npl == 1) {
@@ -745,7 +738,7 @@ static bool emit_node(const raw_tree *t, int ri, bool is_root, int xs, int ys, c
     }
     return true;
 oom:
-    set_err(err, errlen, "byte %zu: out of memory", t->nodes[ri].at);
+    tg_set_err(err, errlen, "byte %zu: out of memory", t->nodes[ri].at);
     return false;
 }
 
@@ -789,11 +782,11 @@ bool tg_sgf_parse(const char *text, size_t len, tg_sgf_game *out, char *err, siz
         const char *ru = node_single(&t, root, "RU", NULL);
         if (ru) {
             g.rules = dup_str(ru);
-            if (!g.rules) { set_err(err, errlen, "byte 0: out of memory"); goto fail; }
+            if (!g.rules) { tg_set_err(err, errlen, "byte 0: out of memory"); goto fail; }
         }
     }
     setup_buf fox = {0};
-    if (!fox_handicap_fix(&t, 0, &fox)) { free(fox.a); set_err(err, errlen, "byte 0: out of memory"); goto fail; }
+    if (!fox_handicap_fix(&t, 0, &fox)) { free(fox.a); tg_set_err(err, errlen, "byte 0: out of memory"); goto fail; }
 
     bool first = true;
     for (int s = 0; s >= 0;) {
@@ -830,7 +823,7 @@ bool tg_sgf_load_file(const char *path, tg_sgf_game *out, char *err, size_t errl
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f) {
-        set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        tg_set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return false;
     }
     char *buf = NULL;
@@ -842,7 +835,7 @@ bool tg_sgf_load_file(const char *path, tg_sgf_game *out, char *err, size_t errl
             if (!p) {
                 free(buf);
                 fclose(f);
-                set_err(err, errlen, "cannot read %s: out of memory", path);
+                tg_set_err(err, errlen, "cannot read %s: out of memory", path);
                 return false;
             }
             buf = p;
@@ -857,7 +850,7 @@ bool tg_sgf_load_file(const char *path, tg_sgf_game *out, char *err, size_t errl
     fclose(f);
     if (bad) {
         free(buf);
-        set_err(err, errlen, "cannot read %s: %s", path, strerror(read_errno));
+        tg_set_err(err, errlen, "cannot read %s: %s", path, strerror(read_errno));
         return false;
     }
     bool ok = tg_sgf_parse(buf, n, out, err, errlen);
@@ -882,13 +875,13 @@ bool tg_sgf_setup_position_ex(const tg_sgf_game *g, int move_number, const tg_ru
                               char *err, size_t errlen) {
     if (err && errlen) err[0] = '\0';
     if (!g || g->num_nodes <= 0) {
-        set_err(err, errlen, "empty game record");
+        tg_set_err(err, errlen, "empty game record");
         return false;
     }
     /* loadsgf refuses records that edit the board after the root: they are not plain game records. */
     for (int i = 1; i < g->num_nodes; i++) {
         if (g->nodes[i].num_setup > 0) {
-            set_err(err, errlen, "node %d adds or removes stones (AB/AW/AE) after the root; only ordinary play "
+            tg_set_err(err, errlen, "node %d adds or removes stones (AB/AW/AE) after the root; only ordinary play "
                     "is supported after the root node", i + 1);
             return false;
         }
@@ -914,18 +907,18 @@ bool tg_sgf_setup_position_ex(const tg_sgf_game *g, int move_number, const tg_ru
         for (int i = 0; i < root->num_setup; i++) {
             tg_loc loc = root->setup[i].loc;
             if (loc < 0 || loc >= TG_MAX_ARR_SIZE || !tg_board_on_board(&b, loc)) {
-                set_err(err, errlen, "setup point off the board");
+                tg_set_err(err, errlen, "setup point off the board");
                 return false;
             }
             if (seen[loc]) {
-                set_err(err, errlen, "setup names point %s more than once", tg_loc_str(loc, b.xsize, b.ysize, vb));
+                tg_set_err(err, errlen, "setup names point %s more than once", tg_loc_str(loc, b.xsize, b.ysize, vb));
                 return false;
             }
             seen[loc] = true;
         }
         for (int i = 0; i < root->num_setup; i++) {
             if (!tg_board_set_stone(&b, root->setup[i].loc, root->setup[i].pla)) {
-                set_err(err, errlen, "setup stone at %s would leave a group without liberties",
+                tg_set_err(err, errlen, "setup stone at %s would leave a group without liberties",
                         tg_loc_str(root->setup[i].loc, b.xsize, b.ysize, vb));
                 return false;
             }
@@ -963,7 +956,7 @@ bool tg_sgf_setup_position_ex(const tg_sgf_game *g, int move_number, const tg_ru
         tg_move m = g->nodes[i].move;
         if (!tg_history_play_tolerant(&h, &b, m.loc, m.pla, prevent_encore)) {
             char vb[8];
-            set_err(err, errlen, "move %d (%s %s) is illegal: the point is occupied or the move is single-stone suicide",
+            tg_set_err(err, errlen, "move %d (%s %s) is illegal: the point is occupied or the move is single-stone suicide",
                     played + 1, color_letter(m.pla), tg_loc_str(m.loc, b.xsize, b.ysize, vb));
             tg_history_free(&h);
             return false;
