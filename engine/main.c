@@ -15,6 +15,7 @@
 #include "front/config.h"
 #include "front/gtp.h"
 #include "front/log.h"
+#include "nn/plugins.h"
 
 #ifndef TENGEN_SYSCONFDIR
 #define TENGEN_SYSCONFDIR "/etc/tengen"
@@ -24,9 +25,10 @@ static const char usage_text[] =
     "Usage: tengen COMMAND [OPTIONS]\n"
     "\n"
     "Commands:\n"
-    "  gtp       play and analyse over GTP (for Sabaki, Lizzie, KaTrain, GoGui...)\n"
-    "  version   print tengen's version and the KataGo protocol version it follows\n"
-    "  help      print this text\n"
+    "  gtp            play and analyse over GTP (for Sabaki, Lizzie, KaTrain, GoGui...)\n"
+    "  list-backends  list the backend plugins found, and whether each can run here\n"
+    "  version        print tengen's version and the KataGo protocol version it follows\n"
+    "  help           print this text\n"
     "\n"
     "Options (the same flags as katago):\n"
     "  -config FILE               KataGo-style .cfg file (default: " TENGEN_SYSCONFDIR "/gtp.cfg if present)\n"
@@ -149,6 +151,46 @@ static int run_gtp(int argc, char **argv) {
     return status;
 }
 
+/* Every plugin in the search path: name, file, ABI, and whether it can run on this machine. */
+static int run_list_backends(int argc, char **argv) {
+    options o = {0};
+    if (!parse_options(argc, argv, &o))
+        return 2;
+    tg_config *cfg = load_config(&o);
+    if (!cfg)
+        return 1;
+    enum { MAX_PLUGINS = 64 };
+    tg_plugin_info *infos = calloc(MAX_PLUGINS, sizeof *infos);
+    if (!infos) {
+        tg_config_free(cfg);
+        return 1;
+    }
+    int n = tg_plugin_scan(cfg, infos, MAX_PLUGINS);
+    if (n == 0)
+        printf("no backend plugins found (set pluginDir in the config or TENGEN_PLUGIN_PATH, or reinstall tengen)\n");
+    for (int i = 0; i < n; i++) {
+        const tg_plugin_info *p = &infos[i];
+        printf("%s\n  file: %s\n", p->name, p->path);
+        if (p->backend) {
+            printf("  abi: %u\n  description: %s\n", (unsigned)p->backend->abi_version,
+                   p->backend->description ? p->backend->description : "");
+            if (p->usable && p->backend->list_devices) {
+                char devices[4096];
+                int count = p->backend->list_devices(tg_plugin_host(cfg), devices, sizeof devices);
+                if (count > 0) {
+                    printf("  devices:\n");
+                    for (char *line = strtok(devices, "\n"); line; line = strtok(NULL, "\n"))
+                        printf("    %s\n", line);
+                }
+            }
+        }
+        printf("  usable: %s%s%s\n", p->usable ? "yes" : "no", p->usable ? "" : ": ", p->usable ? "" : p->why);
+    }
+    free(infos);
+    tg_config_free(cfg);
+    return 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fputs(usage_text, stderr);
@@ -157,6 +199,8 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (!strcmp(cmd, "gtp"))
         return run_gtp(argc - 2, argv + 2);
+    if (!strcmp(cmd, "list-backends"))
+        return run_list_backends(argc - 2, argv + 2);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
         printf("tengen %s (follows the KataGo %s protocol)\n", PACKAGE_VERSION, TENGEN_KATAGO_PROTOCOL_VERSION);
         return 0;
