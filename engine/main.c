@@ -15,6 +15,7 @@
 #include "front/config.h"
 #include "front/gtp.h"
 #include "front/log.h"
+#include "nn/evaluator.h"
 #include "nn/plugins.h"
 
 #ifndef TENGEN_SYSCONFDIR
@@ -135,9 +136,24 @@ static int run_gtp(int argc, char **argv) {
         tg_config_free(cfg);
         return 1;
     }
-    tg_gtp *g = tg_gtp_new(cfg, o.model_path, err, sizeof err);
+    const char *model_path = o.model_path ? o.model_path : tg_nn_default_model_path();
+    tg_nn_evaluator *nn = NULL;
+    if (model_path) {
+        nn = tg_nn_evaluator_new(cfg, model_path, err, sizeof err);
+        if (!nn) {
+            fprintf(stderr, "tengen: %s\n", err);
+            tg_config_free(cfg);
+            tg_log_close();
+            return 1;
+        }
+    } else {
+        tg_log_warn("no network given (-model FILE) and no default network installed: "
+                    "the rules commands work, kata-raw-nn and the search do not");
+    }
+    tg_gtp *g = tg_gtp_new(cfg, nn, err, sizeof err);
     if (!g) {
         fprintf(stderr, "tengen: %s\n", err);
+        tg_nn_evaluator_free(nn);
         tg_config_free(cfg);
         tg_log_close();
         return 1;
@@ -146,6 +162,7 @@ static int run_gtp(int argc, char **argv) {
     tg_log("GTP ready, beginning main protocol loop");
     int status = tg_gtp_run(g, stdin, stdout);
     tg_gtp_free(g);
+    tg_nn_evaluator_free(nn);
     tg_config_free(cfg);
     tg_log_close();
     return status;

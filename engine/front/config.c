@@ -775,7 +775,7 @@ static const char *const known_keys[] = {
     "avoidSgf2PatternLambda", "avoidSgf2PatternMaxFiles", "avoidSgf2PatternMinTurnNumber",
     "avoidSgf2PatternUtility", "avoidSgfPatternAllowedNames", "avoidSgfPatternDirs", "avoidSgfPatternLambda",
     "avoidSgfPatternMaxFiles", "avoidSgfPatternMinTurnNumber", "avoidSgfPatternUtility", "bSizeRelProbs",
-    "bSizes", "bSizesXY", "backend", "boardSizeX", "boardSizeY", "bonusFileScale", "bonusForBiggestWLCost",
+    "bSizes", "bSizesXY", "backend", "blasCpuThreads", "boardSizeX", "boardSizeY", "bonusFileScale", "bonusForBiggestWLCost",
     "bonusForWLPV1", "bonusForWLPV2", "bonusPerExcessUnexpandedPolicy", "bonusPerScoreError",
     "bonusPerSharpScoreDiscrepancy", "bonusPerUnexpandedBestWinLoss", "bonusPerWinLossError", "botName",
     "botName0", "botName1", "botName2", "cheapSearchProb", "cheapSearchTargetWeight", "cheapSearchVisits",

@@ -28,6 +28,7 @@
 #include "../game/sgf.h"
 #include "../search/timecontrols.h"
 #include "../util/strbuf.h"
+#include "nn/symmetry.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.0.0"
@@ -40,6 +41,8 @@
 
 struct tg_gtp {
     tg_config *cfg;
+    tg_nn_evaluator *nn;
+    double root_policy_optimism; /* kata-raw-nn's default optimism */
     bool identify_as_tengen;
     bool prevent_encore;
     bool assume_handicap;
@@ -774,6 +777,62 @@ static void cmd_nothing_to_do(tg_gtp *g, int argc, char **argv, reply *r) {
     (void)g, (void)argc, (void)argv, (void)r;
 }
 
+/* kata-raw-nn [COLOR] SYMMETRY|all [OPTIMISM]: the network's raw view of the position. */
+static void cmd_kata_raw_nn(tg_gtp *g, int argc, char **argv, reply *r) {
+    static const char usage[] =
+        " for kata-raw-nn (expected an optional color, a symmetry 'all' or index [0-7], and an optional optimism [0-1])";
+    tg_color pla = g->next_pla;
+    int i = 0;
+    if (i < argc && parse_color(argv[i], &pla))
+        i++;
+    if (i >= argc)
+        return fail(r, "Expected a symmetry argument 'all' or index [0-7]%s", usage);
+    int which = -1;
+    long long sym;
+    if (!strcasecmp(argv[i], "all"))
+        which = -1;
+    else if (parse_int(argv[i], 0, TG_NUM_SYMMETRIES - 1, &sym))
+        which = (int)sym;
+    else
+        return fail(r, "Expected a symmetry argument 'all' or index [0-7] but got '%s'%s", argv[i], usage);
+    i++;
+    double optimism = g->root_policy_optimism;
+    if (i < argc) {
+        if (!parse_double(argv[i], &optimism) || !(optimism >= 0.0 && optimism <= 1.0))
+            return fail(r, "Expected an optimism value in [0,1] but got '%s'%s", argv[i], usage);
+        i++;
+    }
+    if (i < argc)
+        return fail_args(r, "an optional color, a symmetry and an optional optimism", argc, argv);
+    if (!g->nn)
+        return fail(r, "no neural network loaded: start tengen with -model FILE");
+
+    /* Asking for the player not to move restarts the history with that player to move, as KataGo does. */
+    tg_board board = g->board;
+    tg_history hist = {0};
+    tg_history_copy(&hist, &g->hist);
+    if (pla != g->next_pla)
+        tg_history_set_player_and_clear(&hist, &board, pla);
+    tg_nn_input_params params;
+    tg_nn_input_params_default(&params);
+    params.policy_optimism = optimism;
+    tg_nn_result *res = malloc(sizeof *res);
+    if (!res)
+        abort();
+    char err[512];
+    for (int s = 0; s < TG_NUM_SYMMETRIES; s++) {
+        if (which >= 0 && s != which)
+            continue;
+        if (!tg_nn_evaluate(g->nn, &board, &hist, pla, s, &params, res, err, sizeof err)) {
+            fail(r, "network evaluation failed: %s", err);
+            break;
+        }
+        tg_nn_format_raw_nn(res, s, board.xsize, board.ysize, &r->text);
+    }
+    free(res);
+    tg_history_free(&hist);
+}
+
 static void cmd_genmove(tg_gtp *g, int argc, char **argv, reply *r) {
     (void)g, (void)argc, (void)argv;
     fail(r, "move generation is not available in this version of tengen (it needs the search, not yet built)");
@@ -811,6 +870,7 @@ static const command commands[] = {
     {"kgs-rules", cmd_kgs_rules, true},
     {"final_score", cmd_final_score, true},
     {"is_legal", cmd_is_legal, true},
+    {"kata-raw-nn", cmd_kata_raw_nn, true},
     {"clear_cache", cmd_nothing_to_do, true},
     {"stop", cmd_nothing_to_do, true},
     /* Accepted so that controllers get a clear answer, not listed until the search exists. */
@@ -1017,19 +1077,24 @@ static bool rules_from_config(const tg_config *cfg, tg_rules *out, char *err, si
     return true;
 }
 
-tg_gtp *tg_gtp_new(tg_config *cfg, const char *model_path, char *err, size_t errlen) {
-    (void)model_path;
+tg_gtp *tg_gtp_new(tg_config *cfg, tg_nn_evaluator *nn, char *err, size_t errlen) {
     tg_gtp *g = calloc(1, sizeof *g);
     if (!g) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     g->cfg = cfg;
+    g->nn = nn;
     const char *identity;
     bool ok = tg_config_get_enum(cfg, "gtpIdentity", "katago", "katago|tengen", &identity, err, errlen) &&
               tg_config_get_bool(cfg, "preventCleanupPhase", true, &g->prevent_encore, err, errlen) &&
               tg_config_get_bool(cfg, "assumeMultipleStartingBlackMovesAreHandicap", true, &g->assume_handicap, err,
                                  errlen);
+    /* KataGo's GTP defaults: policyOptimism 1, rootPolicyOptimism min(policyOptimism, 0.2). */
+    double policy_optimism = 1.0;
+    ok = ok && tg_config_get_double(cfg, "policyOptimism", 1.0, 0.0, 1.0, &policy_optimism, err, errlen) &&
+         tg_config_get_double(cfg, "rootPolicyOptimism", policy_optimism < 0.2 ? policy_optimism : 0.2, 0.0, 1.0,
+                              &g->root_policy_optimism, err, errlen);
     double forced = 0;
     if (ok && tg_config_has(cfg, "ignoreGTPAndForceKomi")) {
         ok = tg_config_get_double(cfg, "ignoreGTPAndForceKomi", 7.5, TG_MIN_USER_KOMI, TG_MAX_USER_KOMI, &forced, err,

@@ -5,12 +5,14 @@
 #include <stddef.h>
 #include <stdio.h>
 #include "config.h"
+#include "nn/evaluator.h"
 
 typedef struct tg_gtp tg_gtp;
 
-/* Builds the engine from a loaded config (kept, not owned). model_path may be NULL until networks
- * are supported. On a bad config value returns NULL with a one-line message in err. */
-tg_gtp *tg_gtp_new(tg_config *cfg, const char *model_path, char *err, size_t errlen);
+/* Builds the engine from a loaded config and an evaluator (both kept, not owned; the evaluator may be
+ * NULL: then the rules commands work and the network commands answer an error). On a bad config
+ * value returns NULL with a one-line message in err. */
+tg_gtp *tg_gtp_new(tg_config *cfg, tg_nn_evaluator *nn, char *err, size_t errlen);
 void tg_gtp_free(tg_gtp *g);
 
 /* Serves commands from in until quit or end of input; responses go to out, nothing else does.

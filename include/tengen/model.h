@@ -398,7 +398,7 @@ static inline const char *tg_block_kind_name(int32_t kind) {
 
 /* The largest channel count of any conv layer with the given kernel size in the whole network
  * (KataGo's maxConvChannels), for sizing scratch buffers. Returns 0 when there is none. */
-static inline int32_t tg_model__conv_max(const tg_conv_layer *c, int32_t ky, int32_t kx, int32_t m) {
+static inline int32_t tg_conv_max_channels_(const tg_conv_layer *c, int32_t ky, int32_t kx, int32_t m) {
     if (c->weights && c->kernel_y == ky && c->kernel_x == kx) {
         if (c->in_channels > m) m = c->in_channels;
         if (c->out_channels > m) m = c->out_channels;
@@ -411,18 +411,18 @@ static inline int32_t tg_blocks_max_conv_channels(const tg_block *blocks, int32_
     for (int32_t i = 0; i < n; i++) {
         const tg_block *b = &blocks[i];
         if (b->kind == TG_BLOCK_ORDINARY) {
-            m = tg_model__conv_max(&b->u.ordinary->regular_conv, ky, kx, m);
-            m = tg_model__conv_max(&b->u.ordinary->final_conv, ky, kx, m);
+            m = tg_conv_max_channels_(&b->u.ordinary->regular_conv, ky, kx, m);
+            m = tg_conv_max_channels_(&b->u.ordinary->final_conv, ky, kx, m);
         } else if (b->kind == TG_BLOCK_GPOOL) {
-            m = tg_model__conv_max(&b->u.gpool->regular_conv, ky, kx, m);
-            m = tg_model__conv_max(&b->u.gpool->gpool_conv, ky, kx, m);
-            m = tg_model__conv_max(&b->u.gpool->final_conv, ky, kx, m);
+            m = tg_conv_max_channels_(&b->u.gpool->regular_conv, ky, kx, m);
+            m = tg_conv_max_channels_(&b->u.gpool->gpool_conv, ky, kx, m);
+            m = tg_conv_max_channels_(&b->u.gpool->final_conv, ky, kx, m);
         } else if (b->kind == TG_BLOCK_NESTED_BOTTLENECK) {
             const tg_nested_block *nb = b->u.nested;
             int32_t inner = tg_blocks_max_conv_channels(nb->blocks, nb->num_blocks, ky, kx);
             if (inner > m) m = inner;
-            m = tg_model__conv_max(&nb->pre_conv, ky, kx, m);
-            m = tg_model__conv_max(&nb->post_conv, ky, kx, m);
+            m = tg_conv_max_channels_(&nb->pre_conv, ky, kx, m);
+            m = tg_conv_max_channels_(&nb->post_conv, ky, kx, m);
         }
     }
     return m;
@@ -430,12 +430,12 @@ static inline int32_t tg_blocks_max_conv_channels(const tg_block *blocks, int32_
 
 static inline int32_t tg_model_max_conv_channels(const tg_model *model, int32_t ky, int32_t kx) {
     int32_t m = tg_blocks_max_conv_channels(model->trunk.blocks, model->trunk.num_blocks, ky, kx);
-    m = tg_model__conv_max(&model->trunk.initial_conv, ky, kx, m);
-    m = tg_model__conv_max(&model->policy.p1_conv, ky, kx, m);
-    m = tg_model__conv_max(&model->policy.g1_conv, ky, kx, m);
-    m = tg_model__conv_max(&model->policy.p2_conv, ky, kx, m);
-    m = tg_model__conv_max(&model->value.v1_conv, ky, kx, m);
-    m = tg_model__conv_max(&model->value.ownership_conv, ky, kx, m);
+    m = tg_conv_max_channels_(&model->trunk.initial_conv, ky, kx, m);
+    m = tg_conv_max_channels_(&model->policy.p1_conv, ky, kx, m);
+    m = tg_conv_max_channels_(&model->policy.g1_conv, ky, kx, m);
+    m = tg_conv_max_channels_(&model->policy.p2_conv, ky, kx, m);
+    m = tg_conv_max_channels_(&model->value.v1_conv, ky, kx, m);
+    m = tg_conv_max_channels_(&model->value.ownership_conv, ky, kx, m);
     return m;
 }
 

@@ -1,0 +1,197 @@
+/* blas-cpu: tengen's reference backend. FP32 on the CPU, matrix products through OpenBLAS.
+ *
+ * It runs every layer kind a KataGo model of versions 8 to 17 can contain (ordinary, global-pooling
+ * and nested-bottleneck residual blocks, transformer attention with grouped KV heads and fixed or
+ * learned RoPE, SwiGLU feed-forward blocks, batch-norm or RMS-norm trunk tips, the SGF metadata
+ * encoder) and is what the faster backends are compared against, so forward.c favours being
+ * obviously right over being fast.
+ *
+ * Threads. The context holds only the model (read-only, owned by the core) and tables derived from
+ * it; each handle owns all the memory an evaluation writes, so handles of one context run in
+ * parallel without locks. tengen runs one handle per NN server thread, the way KataGo's Eigen
+ * backend runs one single-threaded evaluator per server thread. OpenBLAS keeps its own thread
+ * count (OPENBLAS_NUM_THREADS, else one per core) unless the config sets blasCpuThreads = N (N >= 1),
+ * which calls openblas_set_num_threads(N) for the whole process: with several server threads,
+ * blasCpuThreads = 1 avoids oversubscribing the cores; with one server thread, leaving OpenBLAS
+ * threaded lets one big batch use them all.
+ *
+ * Config keys read: blasCpuThreads (optional, 1..1024). */
+#include <cblas.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forward.h"
+#include "tengen/backend.h"
+
+#define THREADS_KEY "blasCpuThreads"
+
+struct tg_backend_context {
+    const tg_host *host;
+    tg_blas_net *net;
+};
+
+struct tg_backend_handle {
+    tg_backend_context *context;
+    tg_blas_scratch *scratch;
+};
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) {
+    if (!err || errlen == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* host fields are read only when the core's table is new enough to have them */
+#define HOST_HAS(host, field) \
+    ((host) && (host)->struct_size >= offsetof(tg_host, field) + sizeof((host)->field) && (host)->field)
+
+static void host_log(const tg_host *host, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void host_log(const tg_host *host, int level, const char *fmt, ...) {
+    if (!HOST_HAS(host, log))
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    host->log(host->ctx, level, line);
+}
+
+static bool blas_probe(const tg_host *host, char *why, size_t whylen) {
+    (void)host;
+    (void)why;
+    (void)whylen;
+    /* the plugin links OpenBLAS directly: if it loaded, the library is there, and a CPU always is */
+    return true;
+}
+
+static int blas_list_devices(const tg_host *host, char *buf, size_t buflen) {
+    (void)host;
+    /* openblas_get_config() reads "OpenBLAS 0.3.21 DYNAMIC_ARCH ... MAX_THREADS=64" */
+    set_err(buf, buflen, "0: CPU (%s, using %d threads)", openblas_get_config(), openblas_get_num_threads());
+    return 1;
+}
+
+/* Applies blasCpuThreads if the config has it. */
+static bool apply_thread_setting(const tg_host *host, char *err, size_t errlen) {
+    if (!HOST_HAS(host, config_has) || !HOST_HAS(host, config_int) || !host->config_has(host->ctx, THREADS_KEY))
+        return true;
+    int64_t threads = 0;
+    char why[256] = "";
+    if (!host->config_int(host->ctx, THREADS_KEY, 0, 1, 1024, &threads, why, sizeof why)) {
+        set_err(err, errlen, "blas-cpu: %s", why);
+        return false;
+    }
+    openblas_set_num_threads((int)threads);
+    return true;
+}
+
+static tg_backend_context *blas_create(const tg_host *host, const tg_model *model, const tg_backend_options *options,
+                                       char *err, size_t errlen) {
+    if (!options || options->struct_size < offsetof(tg_backend_options, num_handles) + sizeof(options->num_handles)) {
+        set_err(err, errlen, "blas-cpu: create() got no options, or options from an older core");
+        return NULL;
+    }
+    if (!model) {
+        set_err(err, errlen, "blas-cpu: create() got no model");
+        return NULL;
+    }
+    if (!apply_thread_setting(host, err, errlen))
+        return NULL;
+
+    tg_backend_context *ctx = calloc(1, sizeof *ctx);
+    if (!ctx) {
+        set_err(err, errlen, "blas-cpu: out of memory creating the context");
+        return NULL;
+    }
+    ctx->host = host;
+    ctx->net = tg_blas_net_create(model, options->nn_x_len, options->nn_y_len, options->max_batch_size, err, errlen);
+    if (!ctx->net) {
+        free(ctx);
+        return NULL;
+    }
+    host_log(host, TG_LOG_INFO,
+             "blas-cpu: model %s (version %d, %d trunk blocks x %d channels%s), board tensor %dx%d, batch up to %d, "
+             "%.1f MiB scratch per thread; %s, using %d threads",
+             model->name ? model->name : "?", (int)model->version, (int)model->trunk.num_blocks,
+             (int)model->trunk.channels, model->has_transformer ? ", transformer" : "", options->nn_x_len,
+             options->nn_y_len, options->max_batch_size,
+             (double)tg_blas_scratch_bytes(ctx->net) / (1024.0 * 1024.0), openblas_get_config(),
+             openblas_get_num_threads());
+    return ctx;
+}
+
+static void blas_destroy(tg_backend_context *context) {
+    if (!context)
+        return;
+    tg_blas_net_destroy(context->net);
+    free(context);
+}
+
+static tg_backend_handle *blas_handle_create(tg_backend_context *context, int thread_index, char *err,
+                                             size_t errlen) {
+    (void)thread_index; /* every thread gets the same CPU; nothing is per-device */
+    if (!context) {
+        set_err(err, errlen, "blas-cpu: handle_create() got no context");
+        return NULL;
+    }
+    tg_backend_handle *h = calloc(1, sizeof *h);
+    if (!h) {
+        set_err(err, errlen, "blas-cpu: out of memory creating a handle");
+        return NULL;
+    }
+    h->context = context;
+    h->scratch = tg_blas_scratch_create(context->net, err, errlen);
+    if (!h->scratch) {
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+static void blas_handle_destroy(tg_backend_handle *handle) {
+    if (!handle)
+        return;
+    tg_blas_scratch_destroy(handle->scratch);
+    free(handle);
+}
+
+static bool blas_evaluate(tg_backend_handle *handle, const tg_nn_inputs *inputs, tg_nn_outputs *outputs, char *err,
+                          size_t errlen) {
+    if (!handle) {
+        set_err(err, errlen, "blas-cpu: evaluate() got no handle");
+        return false;
+    }
+    return tg_blas_forward(handle->context->net, handle->scratch, inputs, outputs, err, errlen);
+}
+
+static const tg_backend blas_backend = {
+    .struct_size = sizeof(tg_backend),
+    .abi_version = TG_BACKEND_ABI_VERSION,
+    .name = "blas-cpu",
+    .description = "FP32 reference backend on the CPU (OpenBLAS)",
+    .capabilities = TG_BACKEND_CAP_FP32,
+    .probe = blas_probe,
+    .list_devices = blas_list_devices,
+    .create = blas_create,
+    .destroy = blas_destroy,
+    .handle_create = blas_handle_create,
+    .handle_destroy = blas_handle_destroy,
+    .evaluate = blas_evaluate,
+};
+
+/* The entry point the core looks up (TG_BACKEND_ENTRY_SYMBOL). */
+const tg_backend *tg_backend_v1(const tg_host *host);
+
+__attribute__((visibility("default"))) const tg_backend *tg_backend_v1(const tg_host *host) {
+    (void)host;
+    return &blas_backend;
+}
