@@ -283,10 +283,10 @@ static void test_ladder_search(void) {
     tg_board b;
     tg_ladder_work w = {0};
     setup(&b, 9, 9, k_ladder);
-    CHECK(tg_ladder_is_captured(&b, L(&b, 2, 2), true, &w, NULL));
-    CHECK(!tg_ladder_is_captured(&b, L(&b, 2, 1), true, &w, NULL)); /* three liberties: not a candidate */
+    CHECK(tg_ladder_is_captured(&b, L(&b, 2, 2), true, &w));
+    CHECK(!tg_ladder_is_captured(&b, L(&b, 2, 1), true, &w)); /* three liberties: not a candidate */
     setup(&b, 9, 9, k_ladder_broken);
-    CHECK(!tg_ladder_is_captured(&b, L(&b, 2, 2), true, &w, NULL));
+    CHECK(!tg_ladder_is_captured(&b, L(&b, 2, 2), true, &w));
 
     setup(&b, 9, 9, k_ladder_2libs);
     tg_loc working[2];
@@ -300,18 +300,41 @@ static void test_ladder_search(void) {
     }
     CHECK(has32 && has23);
     /* With defender_first the two-liberty chain is not a candidate; attacker first (plain search) it is. */
-    CHECK(!tg_ladder_is_captured(&b, L(&b, 2, 2), true, &w, NULL));
-    CHECK(tg_ladder_is_captured(&b, L(&b, 2, 2), false, &w, NULL));
+    CHECK(!tg_ladder_is_captured(&b, L(&b, 2, 2), true, &w));
+    CHECK(tg_ladder_is_captured(&b, L(&b, 2, 2), false, &w));
 
     /* The board is never modified. */
     tg_board copy = b;
-    tg_ladder_is_captured(&b, L(&b, 2, 2), false, &w, NULL);
+    tg_ladder_is_captured(&b, L(&b, 2, 2), false, &w);
     CHECK(memcmp(&copy, &b, sizeof b) == 0);
+
+    /* A long ladder on 19x19: O(16,2) in atari (X above, left, right, and below-right) is chased
+     * diagonally down and to the left across the board and dies at the edge. Any white stone on that
+     * diagonal breaks it; white stones far from the path do not. */
+    tg_board_init(&b, 19, 19);
+    const int chasers[4][2] = {{16, 1}, {15, 2}, {17, 2}, {17, 3}};
+    for (int i = 0; i < 4; i++) tg_board_set_stone(&b, L(&b, chasers[i][0], chasers[i][1]), TG_BLACK);
+    tg_board_set_stone(&b, L(&b, 16, 2), TG_WHITE);
+    CHECK(tg_ladder_is_captured(&b, L(&b, 16, 2), true, &w));
+    for (int k = 2; k < 17; k += 3) {
+        tg_board c = b;
+        tg_board_set_stone(&c, L(&c, 16 - k, 2 + k), TG_WHITE);
+        CHECKF(!tg_ladder_is_captured(&c, L(&c, 16, 2), true, &w), "breaker at (%d,%d)", 16 - k, 2 + k);
+        c = b;
+        tg_board_set_stone(&c, L(&c, 16 - k, 2 + k), TG_BLACK); /* a black stone there only helps Black */
+        CHECKF(tg_ladder_is_captured(&c, L(&c, 16, 2), true, &w), "black stone at (%d,%d)", 16 - k, 2 + k);
+    }
+    {
+        tg_board c = b;
+        tg_board_set_stone(&c, L(&c, 2, 2), TG_WHITE);
+        tg_board_set_stone(&c, L(&c, 17, 17), TG_WHITE);
+        CHECK(tg_ladder_is_captured(&c, L(&c, 16, 2), true, &w));
+    }
 
     /* A lone stone in atari in the middle of nowhere escapes by extending. */
     setup(&b, 9, 9, (const char *const[]){".........", ".........", ".........", "....X....", "...XOX...", ".........",
                                           ".........", ".........", "........."});
-    CHECK(!tg_ladder_is_captured(&b, L(&b, 4, 4), true, &w, NULL));
+    CHECK(!tg_ladder_is_captured(&b, L(&b, 4, 4), true, &w));
     /* Liberties after play: O at (4,5) joins (4,4), liberties (3,5),(5,5),(4,6). */
     CHECK(tg_board_num_liberties_after_play(&b, L(&b, 4, 5), TG_WHITE, 10) == 3);
     CHECK(tg_board_num_liberties_after_play(&b, L(&b, 4, 5), TG_WHITE, 2) == 2);

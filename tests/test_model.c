@@ -577,7 +577,8 @@ static void test_corruptions(void) {
     } edits[] = {
         {"tengen-random-v15\n15\n", "tengen-random-v15\n7\n", "model version 7 is too old"},
         {"tengen-random-v15\n15\n", "tengen-random-v15\n18\n", "newer than this tengen"},
-        {"tengen-random-v15\n15\n22\n", "tengen-random-v15\n15\n23\n", "expected 22 spatial input channels (KataGo's V7 features), found 23"},
+        {"tengen-random-v15\n15\n22\n", "tengen-random-v15\n15\n23\n",
+         "expected 22 spatial input channels (KataGo's V7 features), found 23"},
         {"ACTIVATION_RELU", "ACTIVATION_GELU", "unknown activation 'ACTIVATION_GELU'"},
         {"ordinary_block", "ordinary_blocc", "layer 'trunk': block 1 of 2: unknown block kind 'ordinary_blocc'"},
         {"@BIN@", "@BIM@", "malformed '@BIN@' marker"},

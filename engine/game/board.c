@@ -358,7 +358,9 @@ void tg_board_play(tg_board *b, tg_loc loc, tg_color pla) {
             tg_loc h = b->chain_head[n];
             if (h == my_head) continue;
             b->chain_libs[h]--;
-            my_head = join_chains(b, my_head, h);
+            /* The neighbour's chain absorbs ours on ties, as in KataGo: ladder search visits stones in
+             * chain order, so the order must match for the ladder features to match. */
+            my_head = join_chains(b, h, my_head);
         } else if (c == opp) {
             tg_loc h = b->chain_head[n];
             bool dup = false;

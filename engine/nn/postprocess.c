@@ -175,6 +175,16 @@ bool tg_nn_postprocess(const tg_nn_raw_output *raw, const tg_nn_postprocess_para
                    raw->nn_x_len, raw->nn_y_len, raw->policy_channels, board->xsize, board->ysize);
         return false;
     }
+    if (raw->symmetry < 0 || raw->symmetry >= TG_NUM_SYMMETRIES) {
+        tg_set_err(err, errlen, "symmetry %d is not one of 0-7", raw->symmetry);
+        return false;
+    }
+    if (next_pla != hist->presumed_next_pla) {
+        /* KataGo insists on this too: legality (and so the policy) is only defined for the player to move. */
+        tg_set_err(err, errlen, "evaluating for %s but the history has %s to move",
+                   next_pla == TG_BLACK ? "Black" : "White", hist->presumed_next_pla == TG_BLACK ? "Black" : "White");
+        return false;
+    }
     int need_score = model_version >= 9 ? 6 : model_version >= 8 ? 4 : 2;
     if (raw->num_score_value < need_score) {
         tg_set_err(err, errlen, "model version %d needs %d score-value outputs, got %d", model_version, need_score,

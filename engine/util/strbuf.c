@@ -50,7 +50,8 @@ void tg_strbuf_append(tg_strbuf *s, const char *text) { tg_strbuf_append_n(s, te
 void tg_strbuf_vappendf(tg_strbuf *s, const char *fmt, va_list ap) {
     va_list copy;
     va_copy(copy, ap);
-    int n = vsnprintf(NULL, 0, fmt, copy);
+    char probe;
+    int n = vsnprintf(&probe, 1, fmt, copy); /* measures; a NULL buffer trips gcc's -Wformat-truncation */
     va_end(copy);
     if (n < 0)
         return;
