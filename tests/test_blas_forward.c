@@ -1229,20 +1229,11 @@ static bool ref_position(const tg_model *m, json_t *j, double *worst, char *err,
     bool ok = evaluate(m, &io, 1, err, errlen);
 
     static tg_nn_result res; /* large */
-    tg_nn_postprocess_params pp = {
-        .td_score_multiplier = m->postprocess.td_score_multiplier,
-        .score_mean_multiplier = m->postprocess.score_mean_multiplier,
-        .score_stdev_multiplier = m->postprocess.score_stdev_multiplier,
-        .lead_multiplier = m->postprocess.lead_multiplier,
-        .variance_time_multiplier = m->postprocess.variance_time_multiplier,
-        .shortterm_value_error_multiplier = m->postprocess.shortterm_value_error_multiplier,
-        .shortterm_score_error_multiplier = m->postprocess.shortterm_score_error_multiplier,
-        .output_scale_multiplier = m->postprocess.output_scale_multiplier};
     tg_nn_raw_output raw = {.nn_x_len = nx, .nn_y_len = ny, .symmetry = sym, .policy = io.policy,
                             .policy_pass = io.pass, .policy_channels = m->num_policy_channels, .value = io.value,
                             .score_value = io.score, .num_score_value = m->num_score_value_channels,
                             .ownership = io.own};
-    ok = ok && tg_nn_postprocess(&raw, &pp, m->version, &board, &hist, pla, &params, NULL, &res, err, errlen);
+    ok = ok && tg_nn_postprocess(&raw, &m->postprocess, m->version, &board, &hist, pla, &params, NULL, &res, err, errlen);
     tg_history_free(&hist);
     if (!ok)
         return false;

@@ -29,7 +29,7 @@ static tg_rules named(const char *name) {
 typedef struct fixture {
     tg_board b;
     tg_history h;
-    tg_nn_postprocess_params pp;
+    tg_postprocess pp;
     tg_nn_input_params params;
     float policy[2 * 4];
     float pass[2];
@@ -46,7 +46,7 @@ static void init_fixture(fixture *f, const char *rules, tg_color pla) {
     tg_board_init(&f->b, 2, 2);
     tg_rules r = named(rules);
     tg_history_init(&f->h, &f->b, pla, &r, 0);
-    tg_nn_postprocess_params_default(&f->pp);
+    tg_postprocess_default(&f->pp);
     tg_nn_input_params_default(&f->params);
     f->raw = (tg_nn_raw_output){.nn_x_len = 2, .nn_y_len = 2, .symmetry = 0, .policy = f->policy,
                                 .policy_pass = f->pass, .policy_channels = 2, .value = f->value,
@@ -62,8 +62,8 @@ static bool run(fixture *f, int model_version, tg_color pla) {
 }
 
 static void test_defaults(void) {
-    tg_nn_postprocess_params pp;
-    tg_nn_postprocess_params_default(&pp);
+    tg_postprocess pp;
+    tg_postprocess_default(&pp);
     CHECK(pp.score_mean_multiplier == 20.0 && pp.score_stdev_multiplier == 20.0 && pp.lead_multiplier == 20.0);
     CHECK(pp.variance_time_multiplier == 40.0 && pp.shortterm_value_error_multiplier == 0.25);
     CHECK(pp.shortterm_score_error_multiplier == 30.0 && pp.output_scale_multiplier == 1.0f);
@@ -359,8 +359,8 @@ static void test_masks(void) {
     for (int i = 0; i < 9; i++) own[i] = 1.0f;
     tg_nn_raw_output raw = {.nn_x_len = 3, .nn_y_len = 3, .policy = pol, .policy_pass = &pass, .policy_channels = 1,
                             .value = value, .score_value = score, .num_score_value = 6, .ownership = own};
-    tg_nn_postprocess_params pp;
-    tg_nn_postprocess_params_default(&pp);
+    tg_postprocess pp;
+    tg_postprocess_default(&pp);
     tg_nn_result out;
     char err[128];
     CHECK(tg_nn_postprocess(&raw, &pp, 17, &b, &h, TG_BLACK, &params, legal, &out, err, sizeof err));

@@ -28,7 +28,6 @@ struct tg_nn_evaluator {
     tg_model *model;
     const tg_backend *backend;
     const tg_host *host;
-    tg_nn_postprocess_params pp;
 
     pthread_mutex_t lock;
     /* Built for one tensor size at a time: KataGo's GTP also sizes the network to the board. */
@@ -74,17 +73,6 @@ static bool prepare_context(tg_nn_evaluator *ev, int nn_x_len, int nn_y_len, cha
     return true;
 }
 
-static void copy_postprocess_params(const tg_model *m, tg_nn_postprocess_params *pp) {
-    pp->td_score_multiplier = m->postprocess.td_score_multiplier;
-    pp->score_mean_multiplier = m->postprocess.score_mean_multiplier;
-    pp->score_stdev_multiplier = m->postprocess.score_stdev_multiplier;
-    pp->lead_multiplier = m->postprocess.lead_multiplier;
-    pp->variance_time_multiplier = m->postprocess.variance_time_multiplier;
-    pp->shortterm_value_error_multiplier = m->postprocess.shortterm_value_error_multiplier;
-    pp->shortterm_score_error_multiplier = m->postprocess.shortterm_score_error_multiplier;
-    pp->output_scale_multiplier = m->postprocess.output_scale_multiplier;
-}
-
 tg_nn_evaluator *tg_nn_evaluator_new(const tg_config *cfg, const char *model_path, char *err, size_t errlen) {
     tg_nn_evaluator *ev = calloc(1, sizeof *ev);
     if (!ev) {
@@ -120,7 +108,6 @@ tg_nn_evaluator *tg_nn_evaluator_new(const tg_config *cfg, const char *model_pat
         tg_nn_evaluator_free(ev);
         return NULL;
     }
-    copy_postprocess_params(ev->model, &ev->pp);
 
     const tg_model *m = ev->model;
     size_t area = TG_MAX_LEN * TG_MAX_LEN;
@@ -187,7 +174,7 @@ bool tg_nn_evaluate(tg_nn_evaluator *ev, const tg_board *board, const tg_history
                                     .policy_pass = ev->policy_pass, .policy_channels = m->num_policy_channels,
                                     .value = ev->value, .score_value = ev->score_value,
                                     .num_score_value = m->num_score_value_channels, .ownership = ev->ownership};
-            ok = tg_nn_postprocess(&raw, &ev->pp, m->version, board, hist, next_pla, params, NULL, out, err,
+            ok = tg_nn_postprocess(&raw, &m->postprocess, m->version, board, hist, next_pla, params, NULL, out, err,
                                    errlen);
         }
     }

@@ -63,14 +63,7 @@ tg_model *tg_model_new(void) {
     m->file_name = "";
     m->sha256 = "";
     m->inputs_version = 7;
-    m->postprocess.td_score_multiplier = 20.0;
-    m->postprocess.score_mean_multiplier = 20.0;
-    m->postprocess.score_stdev_multiplier = 20.0;
-    m->postprocess.lead_multiplier = 20.0;
-    m->postprocess.variance_time_multiplier = 40.0;
-    m->postprocess.shortterm_value_error_multiplier = 0.25;
-    m->postprocess.shortterm_score_error_multiplier = 30.0;
-    m->postprocess.output_scale_multiplier = 1.0f;
+    tg_postprocess_default(&m->postprocess);
     return m;
 }
 

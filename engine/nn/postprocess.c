@@ -11,17 +11,6 @@
 #include "../util/errmsg.h"
 #include "symmetry.h"
 
-void tg_nn_postprocess_params_default(tg_nn_postprocess_params *pp) {
-    pp->td_score_multiplier = 20.0;
-    pp->score_mean_multiplier = 20.0;
-    pp->score_stdev_multiplier = 20.0;
-    pp->lead_multiplier = 20.0;
-    pp->variance_time_multiplier = 40.0;
-    pp->shortterm_value_error_multiplier = 0.25;
-    pp->shortterm_score_error_multiplier = 30.0;
-    pp->output_scale_multiplier = 1.0f;
-}
-
 /* ---------------------------------------------------------------------------------------------- */
 /* The "MYT dagger" hack: a joseki shape in which KataGo can be told never to play one particular
  * move. The shape, in the top-left corner, rows top to bottom: X = the player to move, O = the opponent,
@@ -89,7 +78,7 @@ void tg_nn_legal_policy_mask(const tg_board *board, const tg_history *hist, tg_c
 /* log(1 + e^x), without overflow for large x. */
 static double softplus(double x) { return x > 40.0 ? x : log(1.0 + exp(x)); }
 
-static bool policy_probs(const tg_nn_raw_output *raw, const tg_nn_postprocess_params *pp,
+static bool policy_probs(const tg_nn_raw_output *raw, const tg_postprocess *pp,
                          const tg_nn_input_params *params, const bool *legal, tg_nn_result *out, char *err,
                          size_t errlen) {
     const int area = raw->nn_x_len * raw->nn_y_len;
@@ -161,7 +150,7 @@ static bool policy_probs(const tg_nn_raw_output *raw, const tg_nn_postprocess_pa
     return true;
 }
 
-bool tg_nn_postprocess(const tg_nn_raw_output *raw, const tg_nn_postprocess_params *pp, int model_version,
+bool tg_nn_postprocess(const tg_nn_raw_output *raw, const tg_postprocess *pp, int model_version,
                        const tg_board *board, const tg_history *hist, tg_color next_pla,
                        const tg_nn_input_params *params, const bool *legal, tg_nn_result *out, char *err,
                        size_t errlen) {

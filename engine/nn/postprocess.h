@@ -13,21 +13,10 @@
 #include "../game/history.h"
 #include "../util/strbuf.h"
 #include "featurize.h"
+#include "tengen/model.h"
 
-/* The model's output scalings (KataGo's ModelPostProcessParams). Models before version 13 do not
- * carry them and use the defaults of tg_nn_postprocess_params_default. */
-typedef struct tg_nn_postprocess_params {
-    double td_score_multiplier;               /* 20 (read by KataGo but unused for these outputs) */
-    double score_mean_multiplier;             /* 20 */
-    double score_stdev_multiplier;            /* 20 */
-    double lead_multiplier;                   /* 20 */
-    double variance_time_multiplier;          /* 40 */
-    double shortterm_value_error_multiplier;  /* 0.25 */
-    double shortterm_score_error_multiplier;  /* 30 */
-    float output_scale_multiplier;            /* 1: undoes any scaling folded into the final layers */
-} tg_nn_postprocess_params;
-
-void tg_nn_postprocess_params_default(tg_nn_postprocess_params *pp);
+/* The model's output scalings are tg_postprocess (tengen/model.h); models before version 13 carry
+ * none and use tg_postprocess_default. */
 
 /* The raw outputs of one position, as a backend writes them (tg_nn_outputs in tengen/backend.h, one row):
  * all in the symmetry-transformed frame the inputs were given in. */
@@ -68,7 +57,7 @@ void tg_nn_legal_policy_mask(const tg_board *board, const tg_history *hist, tg_c
 /* Post-processes one evaluation. legal is tg_nn_legal_policy_mask's result for this position (pass NULL to
  * have it computed here). Returns false, with a message, when the network produced non-finite values
  * or the inputs are inconsistent (KataGo throws there). */
-bool tg_nn_postprocess(const tg_nn_raw_output *raw, const tg_nn_postprocess_params *pp, int model_version,
+bool tg_nn_postprocess(const tg_nn_raw_output *raw, const tg_postprocess *pp, int model_version,
                        const tg_board *board, const tg_history *hist, tg_color next_pla,
                        const tg_nn_input_params *params, const bool *legal, tg_nn_result *out, char *err,
                        size_t errlen);

@@ -331,6 +331,18 @@ typedef struct tg_postprocess {
     float output_scale_multiplier;
 } tg_postprocess;
 
+/* KataGo's values for models that carry none (versions before 13). */
+static inline void tg_postprocess_default(tg_postprocess *pp) {
+    pp->td_score_multiplier = 20.0;
+    pp->score_mean_multiplier = 20.0;
+    pp->score_stdev_multiplier = 20.0;
+    pp->lead_multiplier = 20.0;
+    pp->variance_time_multiplier = 40.0;
+    pp->shortterm_value_error_multiplier = 0.25;
+    pp->shortterm_score_error_multiplier = 30.0;
+    pp->output_scale_multiplier = 1.0f;
+}
+
 /* ------------------------------------------------------------------ the model */
 
 typedef struct tg_model {

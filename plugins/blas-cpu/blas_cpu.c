@@ -37,17 +37,6 @@ struct tg_backend_handle {
     tg_blas_scratch *scratch;
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* host fields are read only when the core's table is new enough to have them */
 #define HOST_HAS(host, field) \
     ((host) && (host)->struct_size >= offsetof(tg_host, field) + sizeof((host)->field) && (host)->field)
@@ -76,7 +65,7 @@ static bool blas_probe(const tg_host *host, char *why, size_t whylen) {
 static int blas_list_devices(const tg_host *host, char *buf, size_t buflen) {
     (void)host;
     /* openblas_get_config() reads "OpenBLAS 0.3.21 DYNAMIC_ARCH ... MAX_THREADS=64" */
-    set_err(buf, buflen, "0: CPU (%s, using %d threads)", openblas_get_config(), openblas_get_num_threads());
+    tg_blas_set_err(buf, buflen, "0: CPU (%s, using %d threads)", openblas_get_config(), openblas_get_num_threads());
     return 1;
 }
 
@@ -87,7 +76,7 @@ static bool apply_thread_setting(const tg_host *host, char *err, size_t errlen) 
     int64_t threads = 0;
     char why[256] = "";
     if (!host->config_int(host->ctx, THREADS_KEY, 0, 1, 1024, &threads, why, sizeof why)) {
-        set_err(err, errlen, "blas-cpu: %s", why);
+        tg_blas_set_err(err, errlen, "blas-cpu: %s", why);
         return false;
     }
     openblas_set_num_threads((int)threads);
@@ -97,11 +86,11 @@ static bool apply_thread_setting(const tg_host *host, char *err, size_t errlen) 
 static tg_backend_context *blas_create(const tg_host *host, const tg_model *model, const tg_backend_options *options,
                                        char *err, size_t errlen) {
     if (!options || options->struct_size < offsetof(tg_backend_options, num_handles) + sizeof(options->num_handles)) {
-        set_err(err, errlen, "blas-cpu: create() got no options, or options from an older core");
+        tg_blas_set_err(err, errlen, "blas-cpu: create() got no options, or options from an older core");
         return NULL;
     }
     if (!model) {
-        set_err(err, errlen, "blas-cpu: create() got no model");
+        tg_blas_set_err(err, errlen, "blas-cpu: create() got no model");
         return NULL;
     }
     if (!apply_thread_setting(host, err, errlen))
@@ -109,7 +98,7 @@ static tg_backend_context *blas_create(const tg_host *host, const tg_model *mode
 
     tg_backend_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) {
-        set_err(err, errlen, "blas-cpu: out of memory creating the context");
+        tg_blas_set_err(err, errlen, "blas-cpu: out of memory creating the context");
         return NULL;
     }
     ctx->host = host;
@@ -140,12 +129,12 @@ static tg_backend_handle *blas_handle_create(tg_backend_context *context, int th
                                              size_t errlen) {
     (void)thread_index; /* every thread gets the same CPU; nothing is per-device */
     if (!context) {
-        set_err(err, errlen, "blas-cpu: handle_create() got no context");
+        tg_blas_set_err(err, errlen, "blas-cpu: handle_create() got no context");
         return NULL;
     }
     tg_backend_handle *h = calloc(1, sizeof *h);
     if (!h) {
-        set_err(err, errlen, "blas-cpu: out of memory creating a handle");
+        tg_blas_set_err(err, errlen, "blas-cpu: out of memory creating a handle");
         return NULL;
     }
     h->context = context;
@@ -167,7 +156,7 @@ static void blas_handle_destroy(tg_backend_handle *handle) {
 static bool blas_evaluate(tg_backend_handle *handle, const tg_nn_inputs *inputs, tg_nn_outputs *outputs, char *err,
                           size_t errlen) {
     if (!handle) {
-        set_err(err, errlen, "blas-cpu: evaluate() got no handle");
+        tg_blas_set_err(err, errlen, "blas-cpu: evaluate() got no handle");
         return false;
     }
     return tg_blas_forward(handle->context->net, handle->scratch, inputs, outputs, err, errlen);
