@@ -29,7 +29,7 @@
 #include "nn/featurize.h"
 #include "nn/model_reader.h"
 #include "nn/postprocess.h"
-#include "nn/refpos.h"
+#include "refpos.h"
 #include "nn/symmetry.h"
 
 /* ------------------------------------------------------------------ helpers */

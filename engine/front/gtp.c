@@ -999,6 +999,12 @@ int tg_gtp_run(tg_gtp *g, FILE *in, FILE *out) {
     return 0;
 }
 
+void tg_gtp_position(const tg_gtp *g, tg_board *board, tg_history *hist, tg_color *next_pla) {
+    *board = g->board;
+    tg_history_copy(hist, &g->hist);
+    *next_pla = g->next_pla;
+}
+
 /* ------------------------------------------------------------------ setup */
 
 /* The starting rules from the config, as KataGo's loadSingleRules reads them: `rules`, or the individual

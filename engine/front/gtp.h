@@ -19,4 +19,8 @@ void tg_gtp_free(tg_gtp *g);
  * Returns the process exit status. */
 int tg_gtp_run(tg_gtp *g, FILE *in, FILE *out);
 
+/* The position the engine holds now: the board, a copy of its history (into a zeroed or initialised
+ * hist; release it with tg_history_free) and the player to move. */
+void tg_gtp_position(const tg_gtp *g, tg_board *board, tg_history *hist, tg_color *next_pla);
+
 #endif

@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "../game/board.h"
-#include "../game/history.h"
+#include "game/board.h"
+#include "game/history.h"
 
 /* Applies commands[0..n) in order to a fresh engine state (19x19, Tromp-Taylor rules, komi 7.5, and
  * KataGo's GTP defaults preventCleanupPhase = true, assumeMultipleStartingBlackMovesAreHandicap = true).
