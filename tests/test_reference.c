@@ -258,7 +258,7 @@ static void check_network(const char *shared, const char *model_file, const char
         bool novel = false;
         for (int k = 0; k < 3; k++) {
             if (!seen_before(seen, num_seen, keys[k]) && num_seen < 256) {
-                snprintf(seen[num_seen++], 64, "%s", keys[k]);
+                memcpy(seen[num_seen++], keys[k], sizeof keys[k]);
                 novel = true;
             }
         }
