@@ -19,6 +19,9 @@
 #ifndef TENGEN_BUILD_DEFAULT_MODEL
 #define TENGEN_BUILD_DEFAULT_MODEL ""
 #endif
+#ifndef TENGEN_DEFAULT_MODEL_NAME
+#define TENGEN_DEFAULT_MODEL_NAME "default_model.bin.gz"
+#endif
 #ifndef TENGEN_PKGDATADIR
 #define TENGEN_PKGDATADIR "/usr/local/share/tengen"
 #endif
@@ -125,6 +128,12 @@ tg_nn_evaluator *tg_nn_evaluator_new(const tg_config *cfg, const char *model_pat
         tg_nn_evaluator_free(ev);
         return NULL;
     }
+    /* Built now rather than at the first evaluation, so that a backend setting the plugin rejects
+     * (a bad blasCpuThreads, a missing device) stops tengen at startup. */
+    if (!prepare_context(ev, TG_MAX_LEN, TG_MAX_LEN, err, errlen)) {
+        tg_nn_evaluator_free(ev);
+        return NULL;
+    }
     char desc[512];
     tg_model_describe(m, desc, sizeof desc);
     tg_log("Loaded model %s: %s", model_path, desc);
@@ -195,6 +204,6 @@ const char *tg_nn_default_model_path(void) {
             return TENGEN_BUILD_DEFAULT_MODEL;
     }
 #endif
-    static const char installed[] = TENGEN_PKGDATADIR "/default_model.bin.gz";
+    static const char installed[] = TENGEN_PKGDATADIR "/" TENGEN_DEFAULT_MODEL_NAME;
     return access(installed, R_OK) == 0 ? installed : NULL;
 }
