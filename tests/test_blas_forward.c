@@ -12,7 +12,11 @@
  * 5. End to end against KataGo: the first positions of each shared/reference/rawnn-*.jsonl rebuilt,
  *    featurized, evaluated and post-processed by the core, compared with kata-raw-nn's answers at the
  *    tolerances of shared/tools/rawnn_check.py.
- * Parts 1, 2 and 4 need no data; parts 3 and 5 are skipped (exit 77 at the end) without
+ * 6. Every layout the test-network writer (nn/model_writer.h) builds, for model versions 8 to 17 and
+ *    ReLU/Mish: written to a .bin.gz, read back with tg_model_load, run on positions featurized
+ *    from random legal games (9x9 and 7x5): finite, bounded, non-degenerate outputs, a batch equal
+ *    to one-by-one evaluation, and the loaded model equal to the one written.
+ * Parts 1, 2, 4 and 6 need no data; parts 3 and 5 are skipped (exit 77 at the end) without
  * TENGEN_SHARED_DIR. */
 #include <math.h>
 #include <pthread.h>
@@ -21,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -28,6 +33,7 @@
 #include "check.h"
 #include "nn/featurize.h"
 #include "nn/model_reader.h"
+#include "nn/model_writer.h"
 #include "nn/postprocess.h"
 #include "refpos.h"
 #include "nn/symmetry.h"
@@ -1183,6 +1189,283 @@ static void test_shipped(const char *path) {
 }
 
 
+/* ------------------------------------------------------------------ 6. random networks from the writer */
+
+/* The layouts tg_model_build_random supports, each written to a .bin.gz, read back through
+ * tg_model_load and run on featurized positions: the networks the other backends are checked on
+ * must give sane outputs here first. */
+enum {
+    WL_CLASSIC,      /* ordinary + gpool + ordinary with a narrower middle */
+    WL_NESTED,       /* nested bottleneck holding a nested bottleneck (two deep), BN without scale */
+    WL_TRANSFORMER,  /* attention (GQA; RoPE fixed, learnable, none) + SwiGLU FFN */
+    WL_NESTED_TF,    /* a nested block holding transformer blocks */
+    WL_RMS_POINTS,   /* v15+: RMS-norm trunk tip, per point */
+    WL_RMS_SPATIAL,  /* v15+: RMS-norm trunk tip over the whole board, metadata encoder */
+    WL_POLICY4,      /* v17: four policy channels */
+    WL_COUNT
+};
+static const char *const wl_names[WL_COUNT] = {"classic", "nested x2", "transformer", "nested transformer",
+                                               "rms tip", "rms spatial tip + meta", "policy x4"};
+
+static const tg_model_spec_block wl_classic[] = {
+    {.kind = TG_BLOCK_ORDINARY},
+    {.kind = TG_BLOCK_GPOOL, .gpool_channels = 8},
+    {.kind = TG_BLOCK_ORDINARY, .mid_channels = 16}};
+static const tg_model_spec_block wl_nest_deep[] = {{.kind = TG_BLOCK_ORDINARY}, {.kind = TG_BLOCK_GPOOL, .gpool_channels = 4}};
+static const tg_model_spec_block wl_nest_mid[] = {
+    {.kind = TG_BLOCK_ORDINARY},
+    {.kind = TG_BLOCK_NESTED_BOTTLENECK, .inner_channels = 8, .num_inner = 2, .inner = wl_nest_deep}};
+static const tg_model_spec_block wl_nested[] = {
+    {.kind = TG_BLOCK_ORDINARY},
+    {.kind = TG_BLOCK_NESTED_BOTTLENECK, .inner_channels = 16, .num_inner = 2, .inner = wl_nest_mid}};
+static const tg_model_spec_block wl_transformer[] = {
+    {.kind = TG_BLOCK_ORDINARY},
+    {.kind = TG_BLOCK_TRANSFORMER_ATTENTION, .num_heads = 4, .num_kv_heads = 2, .q_head_dim = 8, .rope = TG_SPEC_ROPE_FIXED},
+    {.kind = TG_BLOCK_TRANSFORMER_FFN, .ffn_channels = 48},
+    {.kind = TG_BLOCK_TRANSFORMER_ATTENTION, .num_heads = 2, .num_kv_heads = 1, .q_head_dim = 8, .v_head_dim = 12,
+     .rope = TG_SPEC_ROPE_LEARNABLE},
+    {.kind = TG_BLOCK_TRANSFORMER_FFN},
+    {.kind = TG_BLOCK_TRANSFORMER_ATTENTION, .num_heads = 4, .q_head_dim = 6, .v_head_dim = 4, .rope = TG_SPEC_ROPE_NONE},
+    {.kind = TG_BLOCK_TRANSFORMER_FFN, .ffn_channels = 32}};
+static const tg_model_spec_block wl_tf_inner[] = {
+    {.kind = TG_BLOCK_ORDINARY},
+    {.kind = TG_BLOCK_TRANSFORMER_ATTENTION, .num_heads = 2, .num_kv_heads = 1, .q_head_dim = 8, .rope = TG_SPEC_ROPE_LEARNABLE},
+    {.kind = TG_BLOCK_TRANSFORMER_FFN}};
+static const tg_model_spec_block wl_nested_tf[] = {
+    {.kind = TG_BLOCK_GPOOL},
+    {.kind = TG_BLOCK_NESTED_BOTTLENECK, .inner_channels = 16, .num_inner = 3, .inner = wl_tf_inner}};
+static const tg_model_spec_block wl_rms[] = {
+    {.kind = TG_BLOCK_GPOOL},
+    {.kind = TG_BLOCK_TRANSFORMER_ATTENTION, .num_heads = 4, .num_kv_heads = 2, .q_head_dim = 8, .rope = TG_SPEC_ROPE_FIXED},
+    {.kind = TG_BLOCK_TRANSFORMER_FFN}};
+
+/* The spec of one layout; false when the layout needs a newer model version. */
+static bool wl_spec(int layout, int version, int act, tg_model_spec *spec) {
+    *spec = (tg_model_spec){.version = version, .trunk_channels = 32, .activation = act, .policy_channels = 2};
+#define WL_BLOCKS(a) (spec->blocks = (a), spec->num_blocks = (int32_t)(sizeof(a) / sizeof(a)[0]))
+    switch (layout) {
+    case WL_CLASSIC: WL_BLOCKS(wl_classic); return true;
+    case WL_NESTED: WL_BLOCKS(wl_nested); spec->bn_without_scale = 1; spec->initial_kernel = 3; return true;
+    case WL_TRANSFORMER: WL_BLOCKS(wl_transformer); spec->trunk_channels = 24; return true;
+    case WL_NESTED_TF: WL_BLOCKS(wl_nested_tf); return true;
+    case WL_RMS_POINTS:
+    case WL_RMS_SPATIAL:
+        WL_BLOCKS(wl_rms);
+        spec->trunk_norm = TG_TRUNK_NORM_RMSNORM;
+        spec->tip_rmsnorm_spatial = layout == WL_RMS_SPATIAL;
+        spec->meta_encoder = layout == WL_RMS_SPATIAL;
+        return version >= 15;
+    case WL_POLICY4: WL_BLOCKS(wl_classic); spec->policy_channels = 4; spec->head_channels = 12; return version >= 17;
+    default: return false;
+    }
+#undef WL_BLOCKS
+}
+
+/* A position of bx x by reached by a few random legal moves (some passes), featurized into entry n
+ * of io; metadata inputs, when the model takes them, sparse random 0/1. */
+static void wl_position(const tg_model *m, batch_io *io, int n, int bx, int by) {
+    tg_board board;
+    tg_board_init(&board, bx, by);
+    tg_rules rules = tg_rules_default();
+    if (rnd() < 0.4) {
+        char err[128];
+        if (!tg_rules_parse_with_default_komi("japanese", &rules, err, sizeof err))
+            rules = tg_rules_default();
+    }
+    rules.komi = (float)(0.5 * (int)(rnd() * 20) - 2.0);
+    tg_history hist;
+    tg_history_init(&hist, &board, TG_BLACK, &rules, 0);
+    const int moves = 3 + (int)(rnd() * 2 * bx * by / 3);
+    tg_loc legal[TG_MAX_ARR_SIZE];
+    for (int i = 0; i < moves; i++) {
+        tg_color pla = hist.presumed_next_pla;
+        int count = 0;
+        for (int y = 0; y < by; y++)
+            for (int x = 0; x < bx; x++) {
+                tg_loc loc = tg_loc_of(x, y, bx);
+                if (board.color[loc] == TG_EMPTY && tg_history_is_legal(&hist, &board, loc, pla))
+                    legal[count++] = loc;
+            }
+        tg_loc loc = count == 0 || rnd() < 0.03 ? (tg_loc)TG_PASS_LOC : legal[(int)(rnd() * count)];
+        tg_history_play(&hist, &board, loc, pla, false);
+        if (hist.is_game_finished)
+            break;
+    }
+    tg_nn_input_params params;
+    tg_nn_input_params_default(&params);
+    const size_t hw = (size_t)io->nx * io->ny;
+    tg_nn_fill_inputs_v7(&board, &hist, hist.presumed_next_pla, &params, io->nx, io->ny,
+                         io->spatial + (size_t)n * m->num_input_channels * hw,
+                         io->global + (size_t)n * m->num_input_global_channels);
+    tg_history_free(&hist);
+    if (io->meta)
+        for (int c = 0; c < m->num_input_meta_channels; c++)
+            io->meta[(size_t)n * m->num_input_meta_channels + c] = rnd() < 0.1 ? 1.0f : 0.0f;
+}
+
+/* Worst magnitudes seen, for the summary line. */
+typedef struct wl_stats {
+    double policy, value, score, own; /* largest magnitudes */
+    double spread, value_diff;        /* smallest policy spread over a board, value change between positions */
+} wl_stats;
+
+static double max_abs(const float *a, size_t n) {
+    double mx = 0;
+    for (size_t i = 0; i < n; i++)
+        mx = fabs((double)a[i]) > mx ? fabs((double)a[i]) : mx;
+    return mx;
+}
+
+/* Output sanity of entry n (board bx x by at the tensor's top-left): bounded, and not degenerate. */
+static void wl_check_entry(const tg_model *m, const batch_io *io, int n, int bx, int by, const char *what,
+                           wl_stats *st) {
+    const size_t hw = (size_t)io->nx * io->ny;
+    const int P = m->num_policy_channels;
+    double pol = 0, own = 0;
+    for (int c = 0; c < P; c++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (int y = 0; y < by; y++)
+            for (int x = 0; x < bx; x++) {
+                double v = io->policy[((size_t)n * P + c) * hw + (size_t)y * io->nx + x];
+                lo = v < lo ? v : lo;
+                hi = v > hi ? v : hi;
+                pol = fabs(v) > pol ? fabs(v) : pol;
+            }
+        CHECKF(hi - lo > 1e-3, "%s: policy channel %d is flat over the board (%g..%g)", what, c, lo, hi);
+        st->spread = hi - lo < st->spread ? hi - lo : st->spread;
+    }
+    for (int y = 0; y < by; y++)
+        for (int x = 0; x < bx; x++) {
+            double v = fabs((double)io->own[(size_t)n * hw + (size_t)y * io->nx + x]);
+            own = v > own ? v : own;
+        }
+    double pass = max_abs(io->pass + (size_t)n * P, P);
+    double val = max_abs(io->value + (size_t)n * m->num_value_channels, m->num_value_channels);
+    double sc = max_abs(io->score + (size_t)n * m->num_score_value_channels, m->num_score_value_channels);
+    pol = pass > pol ? pass : pol;
+    /* the writer's scaling gives O(1) (a few units at most, even 50 blocks deep); 1e3 leaves room */
+    CHECKF(pol < 1e3 && val < 1e3 && sc < 1e3 && own < 1e3,
+           "%s: outputs explode: |policy| %g, |value| %g, |score| %g, |ownership| %g", what, pol, val, sc, own);
+    CHECKF(val > 1e-3 && sc > 1e-3, "%s: value or score outputs vanish: |value| %g, |score| %g", what, val, sc);
+    const float *v = io->value + (size_t)n * m->num_value_channels;
+    CHECKF(v[0] != v[1] || v[1] != v[2], "%s: value logits all equal (%g)", what, (double)v[0]);
+    st->policy = pol > st->policy ? pol : st->policy;
+    st->value = val > st->value ? val : st->value;
+    st->score = sc > st->score ? sc : st->score;
+    st->own = own > st->own ? own : st->own;
+}
+
+/* One tensor size: a batch of 3 through file-loaded model `m`, checked, then one by one, then the
+ * same batch through the in-memory model it was written from. */
+static void wl_evaluate(const tg_model *m, const tg_model *built, int nx, int ny, const int boards[3][2],
+                        const char *what, wl_stats *st, double *worst_single) {
+    char err[512] = "", label[256];
+    const int B = 3;
+    tg_blas_net *net = tg_blas_net_create(m, nx, ny, B, err, sizeof err);
+    CHECKF(net != NULL, "%s: %s", what, err);
+    tg_blas_scratch *s = net ? tg_blas_scratch_create(net, err, sizeof err) : NULL;
+    CHECKF(!net || s != NULL, "%s: %s", what, err);
+    batch_io all, one, mem;
+    io_init(&all, m, B, nx, ny);
+    for (int n = 0; n < B; n++)
+        wl_position(m, &all, n, boards[n][0], boards[n][1]);
+    bool ok = s && tg_blas_forward(net, s, &all.in, &all.out, err, sizeof err);
+    CHECKF(!s || ok, "%s: batch: %s", what, err);
+    if (ok) {
+        CHECKF(all_finite(m, &all), "%s: non-finite outputs", what);
+        for (int n = 0; n < B; n++) {
+            snprintf(label, sizeof label, "%s, entry %d (%dx%d)", what, n, boards[n][0], boards[n][1]);
+            wl_check_entry(m, &all, n, boards[n][0], boards[n][1], label, st);
+        }
+        /* the position reaches the heads: entries 0 and 2 (same board size, different games) differ */
+        double dv = 0;
+        for (int c = 0; c < m->num_value_channels; c++) {
+            double d = fabs((double)all.value[c] - (double)all.value[2 * m->num_value_channels + c]);
+            dv = d > dv ? d : dv;
+        }
+        CHECKF(dv > 1e-4, "%s: two different positions get the same value logits (differ by %g)", what, dv);
+        st->value_diff = dv < st->value_diff ? dv : st->value_diff;
+        io_init(&one, m, 1, nx, ny);
+        for (int n = 0; n < B; n++) {
+            copy_position(m, &all, n, &one, 0);
+            bool ok1 = tg_blas_forward(net, s, &one.in, &one.out, err, sizeof err);
+            CHECKF(ok1, "%s: single %d: %s", what, n, err);
+            double d = ok1 ? compare_outputs(m, &one, 0, &all, n, boards[n][0], boards[n][1]) : 0;
+            CHECKF(d <= 1e-5, "%s: entry %d alone differs from the batch by %g", what, n, d);
+            *worst_single = d > *worst_single ? d : *worst_single;
+        }
+        /* the file holds exactly the model that was written */
+        io_init(&mem, built, B, nx, ny);
+        for (int n = 0; n < B; n++)
+            copy_position(m, &all, n, &mem, n);
+        bool okm = evaluate(built, &mem, B, err, sizeof err);
+        CHECKF(okm, "%s: in-memory model: %s", what, err);
+        double worst = 0;
+        for (int n = 0; n < B && okm; n++) {
+            double d = compare_outputs(m, &mem, n, &all, n, boards[n][0], boards[n][1]);
+            worst = d > worst ? d : worst;
+        }
+        CHECKF(worst == 0, "%s: the loaded model differs from the one written by %g", what, worst);
+    }
+    tg_blas_scratch_destroy(s);
+    tg_blas_net_destroy(net);
+}
+
+static void test_writer_nets(void) {
+    char dir[512], path[600], err[512] = "";
+    const char *base = getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/tengen-blas-forward-XXXXXX", base && *base ? base : "/tmp");
+    if (!mkdtemp(dir)) {
+        CHECKF(0, "cannot create a temporary directory under %s", base && *base ? base : "/tmp");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/random.bin.gz", dir);
+    static const int boards9[3][2] = {{9, 9}, {7, 5}, {9, 9}}, boards75[3][2] = {{7, 5}, {7, 5}, {7, 5}};
+    wl_stats st[WL_COUNT];
+    for (int l = 0; l < WL_COUNT; l++)
+        st[l] = (wl_stats){.spread = INFINITY, .value_diff = INFINITY};
+    double worst_single[WL_COUNT] = {0};
+    int nets[WL_COUNT] = {0};
+    const double t0 = now_ms();
+    for (int version = 8; version <= 17; version++)
+        for (int layout = 0; layout < WL_COUNT; layout++)
+            for (int a = 0; a < (version >= 11 ? 2 : 1); a++) {
+                const int act = a ? TG_ACT_MISH : TG_ACT_RELU;
+                tg_model_spec spec;
+                if (!wl_spec(layout, version, act, &spec))
+                    continue;
+                char what[160];
+                snprintf(what, sizeof what, "writer v%d %s %s", version, wl_names[layout], tg_activation_name(act));
+                const uint64_t seed = 1000u * (uint64_t)version + 10u * (uint64_t)layout + (uint64_t)a;
+                tg_model *built = tg_model_build_random(&spec, seed, err, sizeof err);
+                CHECKF(built != NULL, "%s: build: %s", what, err);
+                bool wrote = built && tg_model_write(path, built, err, sizeof err);
+                CHECKF(!built || wrote, "%s: write: %s", what, err);
+                tg_model *m = wrote ? tg_model_load(path, err, sizeof err) : NULL;
+                CHECKF(!wrote || m != NULL, "%s: load: %s", what, err);
+                if (m) {
+                    CHECKF(m->version == version && m->num_policy_channels == (version >= 17 ? spec.policy_channels
+                                                                                : version == 16 ? 4
+                                                                                : version >= 12 ? 2 : 1),
+                           "%s: loaded v%d with %d policy channels", what, (int)m->version, (int)m->num_policy_channels);
+                    wl_evaluate(m, built, 9, 9, boards9, what, &st[layout], &worst_single[layout]);
+                    wl_evaluate(m, built, 7, 5, boards75, what, &st[layout], &worst_single[layout]);
+                    nets[layout]++;
+                }
+                tg_model_free(m);
+                tg_model_free(built);
+                free_all();
+                remove(path);
+            }
+    rmdir(dir);
+    for (int l = 0; l < WL_COUNT; l++)
+        fprintf(stderr, "writer nets, %-22s: %2d nets; max |policy| %.3g, |value| %.3g, |score| %.3g, |ownership| %.3g; "
+                        "min policy spread %.3g, min value change %.3g; batch vs single %.2g\n",
+                wl_names[l], nets[l], st[l].policy, st[l].value, st[l].score, st[l].own, st[l].spread,
+                st[l].value_diff, worst_single[l]);
+    fprintf(stderr, "writer nets: %.0f ms in all\n", now_ms() - t0);
+}
+
 /* ------------------------------------------------------------------ 5. KataGo's reference outputs */
 
 /* kata-raw-nn's root policy optimism with KataGo's default config (rootPolicyOptimism 0.2), which
@@ -1319,6 +1602,7 @@ int main(void) {
         test_tiny(v);
     test_errors();
     free_all();
+    test_writer_nets();
 
     const char *shared = check_shared_dir();
     if (!shared) {
