@@ -131,36 +131,30 @@ static int run_gtp(int argc, char **argv) {
     if (!cfg)
         return 1;
     char err[1024];
-    if (!open_log(cfg, err, sizeof err)) {
-        fprintf(stderr, "tengen: %s\n", err);
-        tg_config_free(cfg);
-        return 1;
-    }
-    const char *model_path = o.model_path ? o.model_path : tg_nn_default_model_path();
     tg_nn_evaluator *nn = NULL;
+    tg_gtp *g = NULL;
+    int status = 1;
+    if (!open_log(cfg, err, sizeof err))
+        goto fail;
+    const char *model_path = o.model_path ? o.model_path : tg_nn_default_model_path();
     if (model_path) {
         nn = tg_nn_evaluator_new(cfg, model_path, err, sizeof err);
-        if (!nn) {
-            fprintf(stderr, "tengen: %s\n", err);
-            tg_config_free(cfg);
-            tg_log_close();
-            return 1;
-        }
+        if (!nn)
+            goto fail;
     } else {
         tg_log_warn("no network given (-model FILE) and no default network installed: "
                     "the rules commands work, kata-raw-nn and the search do not");
     }
-    tg_gtp *g = tg_gtp_new(cfg, nn, err, sizeof err);
-    if (!g) {
-        fprintf(stderr, "tengen: %s\n", err);
-        tg_nn_evaluator_free(nn);
-        tg_config_free(cfg);
-        tg_log_close();
-        return 1;
-    }
+    g = tg_gtp_new(cfg, nn, err, sizeof err);
+    if (!g)
+        goto fail;
     tg_config_warn_unknown(cfg, warn_to_log, NULL);
     tg_log("GTP ready, beginning main protocol loop");
-    int status = tg_gtp_run(g, stdin, stdout);
+    status = tg_gtp_run(g, stdin, stdout);
+    goto done;
+fail:
+    fprintf(stderr, "tengen: %s\n", err);
+done:
     tg_gtp_free(g);
     tg_nn_evaluator_free(nn);
     tg_config_free(cfg);

@@ -11,16 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char k_space_chars[] = " \t\r\n\v\f";
+#include "../util/errmsg.h"
 
-static void put_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
+static const char k_space_chars[] = " \t\r\n\v\f";
 
 static bool is_space_char(char c) { return c != '\0' && strchr(k_space_chars, c) != NULL; }
 static bool is_ascii_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
@@ -98,16 +91,16 @@ static bool field_from_word(const char *field, const char *value, int *out, char
     int v = -1;
     if (strcmp(field, "ko") == 0) {
         v = tg_ko_rule_parse(value);
-        if (v < 0) put_err(err, errlen, "Rules::parseKoRule: Invalid ko rule: %s", value);
+        if (v < 0) tg_set_err(err, errlen, "Rules::parseKoRule: Invalid ko rule: %s", value);
     } else if (strcmp(field, "scoring") == 0) {
         v = tg_scoring_rule_parse(value);
-        if (v < 0) put_err(err, errlen, "Rules::parseScoringRule: Invalid scoring rule: %s", value);
+        if (v < 0) tg_set_err(err, errlen, "Rules::parseScoringRule: Invalid scoring rule: %s", value);
     } else if (strcmp(field, "tax") == 0) {
         v = tg_tax_rule_parse(value);
-        if (v < 0) put_err(err, errlen, "Rules::parseTaxRule: Invalid tax rule: %s", value);
+        if (v < 0) tg_set_err(err, errlen, "Rules::parseTaxRule: Invalid tax rule: %s", value);
     } else {
         v = tg_whb_rule_parse(value);
-        if (v < 0) put_err(err, errlen, "Rules::parseWhiteHandicapBonusRule: Invalid whiteHandicapBonus rule: %s", value);
+        if (v < 0) tg_set_err(err, errlen, "Rules::parseWhiteHandicapBonusRule: Invalid whiteHandicapBonus rule: %s", value);
     }
     if (v < 0)
         return false;
@@ -218,7 +211,7 @@ static bool parse_json_form(const char *text, bool allow_komi, tg_rules *out, bo
     json_t *root = json_loads(text, JSON_DECODE_INT_AS_REAL, &jerr);
     if (!root || !json_is_object(root)) {
         if (root) json_decref(root);
-        put_err(err, errlen, "Could not parse rules: %s", text);
+        tg_set_err(err, errlen, "Could not parse rules: %s", text);
         return false;
     }
 
@@ -233,7 +226,7 @@ static bool parse_json_form(const char *text, bool allow_komi, tg_rules *out, bo
     const char **keys = malloc((nkeys ? nkeys : 1) * sizeof *keys);
     if (!keys) {
         json_decref(root);
-        put_err(err, errlen, "Could not parse rules: %s", text);
+        tg_set_err(err, errlen, "Could not parse rules: %s", text);
         return false;
     }
     size_t k = 0;
@@ -258,21 +251,21 @@ static bool parse_json_form(const char *text, bool allow_komi, tg_rules *out, bo
 
         if (word_field) {
             if (!json_is_string(val)) {
-                put_err(err, errlen, "Could not parse rules: %s", text);
+                tg_set_err(err, errlen, "Could not parse rules: %s", text);
                 ok = false;
             } else {
                 ok = field_from_word(word_field, json_string_value(val), word_target, err, errlen);
             }
         } else if (flag_target) {
             if (!json_is_boolean(val)) {
-                put_err(err, errlen, "Could not parse rules: %s", text);
+                tg_set_err(err, errlen, "Could not parse rules: %s", text);
                 ok = false;
             } else {
                 *flag_target = json_is_true(val);
             }
         } else if (strcmp(key, "komi") == 0) {
             if (!allow_komi) {
-                put_err(err, errlen, "Unknown rules option: %s", key);
+                tg_set_err(err, errlen, "Unknown rules option: %s", key);
                 ok = false;
             } else if (json_is_number(val) || json_is_boolean(val)) {
                 /* A JSON true/false converts to 1/0 in KataGo's number read, so it is a komi too. */
@@ -280,15 +273,15 @@ static bool parse_json_form(const char *text, bool allow_komi, tg_rules *out, bo
                 r.komi = (float)d;
                 *komi_given = true;
                 if (r.komi < TG_MIN_USER_KOMI || r.komi > TG_MAX_USER_KOMI || !tg_komi_is_int_or_half_int(r.komi)) {
-                    put_err(err, errlen, "Komi value is not a half-integer or is too extreme");
+                    tg_set_err(err, errlen, "Komi value is not a half-integer or is too extreme");
                     ok = false;
                 }
             } else {
-                put_err(err, errlen, "Could not parse rules: %s", text);
+                tg_set_err(err, errlen, "Could not parse rules: %s", text);
                 ok = false;
             }
         } else {
-            put_err(err, errlen, "Unknown rules option: %s", key);
+            tg_set_err(err, errlen, "Unknown rules option: %s", key);
             ok = false;
         }
     }
@@ -406,7 +399,7 @@ static bool parse_compact_form(const char *text, bool allow_komi, tg_rules *out,
         }
     }
     if (!ok) {
-        put_err(err, errlen, "Could not parse rules: %s", text);
+        tg_set_err(err, errlen, "Could not parse rules: %s", text);
         return false;
     }
     apply_unstated_defaults(&r, tax_given, *komi_given);
@@ -420,7 +413,7 @@ static bool parse_compact_form(const char *text, bool allow_komi, tg_rules *out,
 static bool parse_any(const char *text, bool allow_komi, tg_rules *out, bool *komi_given, char *err, size_t errlen) {
     *komi_given = false;
     if (!text) {
-        put_err(err, errlen, "Could not parse rules: ");
+        tg_set_err(err, errlen, "Could not parse rules: ");
         return false;
     }
     const named_ruleset *named = find_named(text);
@@ -484,7 +477,7 @@ static bool parse_bool_word(const char *value, bool *out, char *err, size_t errl
     /* value is already trimmed and upper-cased, as KataGo reports it. */
     if (strcmp(value, "TRUE") == 0) { *out = true; return true; }
     if (strcmp(value, "FALSE") == 0) { *out = false; return true; }
-    put_err(err, errlen, "could not parse bool: %s", value);
+    tg_set_err(err, errlen, "could not parse bool: %s", value);
     return false;
 }
 
@@ -502,7 +495,7 @@ bool tg_rules_update(tg_rules *rules, const char *key, const char *value, char *
     else if (strcmp(k, "whiteHandicapBonus") == 0) ok = field_from_word("whb", v, &r.white_handicap_bonus_rule, err, errlen);
     else if (strcmp(k, "friendlyPassOk") == 0) ok = parse_bool_word(v, &r.friendly_pass_ok, err, errlen);
     else {
-        put_err(err, errlen, "Unknown rules option: %s", k);
+        tg_set_err(err, errlen, "Unknown rules option: %s", k);
         ok = false;
     }
     if (ok)
