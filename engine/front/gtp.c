@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "linequeue.h"
 #include "log.h"
 #include "../game/board.h"
 #include "../game/handicap.h"
@@ -41,6 +42,7 @@
 
 struct tg_gtp {
     tg_config *cfg;
+    tg_line_queue *input; /* while tg_gtp_run runs */
     tg_nn_evaluator *nn;
     double root_policy_optimism; /* kata-raw-nn's default optimism */
     bool identify_as_tengen;
@@ -936,14 +938,21 @@ static void write_response(FILE *out, bool has_id, long long id, const reply *r)
 }
 
 int tg_gtp_run(tg_gtp *g, FILE *in, FILE *out) {
-    char *line = NULL;
-    size_t cap = 0;
+    /* Lines are read on their own thread so that commands that run until the next input (analysis)
+     * can see it arrive; commands themselves are still executed here, one at a time, in order. */
+    tg_line_queue *input = tg_line_queue_start(in);
+    if (!input) {
+        tg_log_warn("cannot start the input reader thread");
+        return 1;
+    }
+    g->input = input;
+    char *line;
+    size_t got;
     char *argv[MAX_ARGS];
     reply r;
     tg_strbuf_init(&r.text);
-    ssize_t got;
-    while ((got = getline(&line, &cap, in)) >= 0) {
-        clean_line(line, (size_t)got);
+    for (; (line = tg_line_queue_pop(input, &got)) != NULL; free(line)) {
+        clean_line(line, got);
         char *p = line;
         while (*p == ' ')
             p++;
@@ -991,10 +1000,13 @@ int tg_gtp_run(tg_gtp *g, FILE *in, FILE *out) {
                 c->fn(g, argc - 1, argv + 1, &r);
         }
         write_response(out, has_id, id, &r);
-        if (r.quit)
+        if (r.quit) {
+            free(line);
             break;
+        }
     }
-    free(line);
+    g->input = NULL;
+    tg_line_queue_stop(input);
     tg_strbuf_free(&r.text);
     return 0;
 }
