@@ -18,8 +18,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "config.h"
+#include "analysis_format.h"
 #include "linequeue.h"
 #include "log.h"
 #include "../game/board.h"
@@ -30,6 +35,8 @@
 #include "../search/timecontrols.h"
 #include "../util/strbuf.h"
 #include "nn/symmetry.h"
+#include "search/search.h"
+#include "search/searchparams.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.0.0"
@@ -43,6 +50,13 @@
 struct tg_gtp {
     tg_config *cfg;
     tg_line_queue *input; /* while tg_gtp_run runs */
+    FILE *out;            /* while tg_gtp_run runs: streaming commands write here themselves */
+    bool has_id;          /* the current command's GTP id */
+    long long id;
+    tg_search *search;    /* NULL without a network */
+    tg_search_params search_params;
+    bool search_stale;    /* the position changed other than by a move the tree can follow */
+    int report_perspective; /* reportAnalysisWinratesAs */
     tg_nn_evaluator *nn;
     double root_policy_optimism; /* kata-raw-nn's default optimism */
     bool identify_as_tengen;
@@ -79,6 +93,7 @@ static void set_position(tg_gtp *g, const tg_board *start, tg_color pla) {
     tg_history_set_assume_multiple_starting_black_moves_are_handicap(&g->hist, g->assume_handicap);
     tg_history_set_initial_turn_number(&g->hist, tg_board_num_stones(start));
     g->next_pla = pla;
+    g->search_stale = true;
 }
 
 static void remember_move(tg_gtp *g, tg_loc loc, tg_color pla) {
@@ -99,6 +114,9 @@ static void remember_move(tg_gtp *g, tg_loc loc, tg_color pla) {
 static bool play_move(tg_gtp *g, tg_loc loc, tg_color pla) {
     if (!tg_history_play_as_root(&g->hist, &g->board, loc, pla, g->prevent_encore))
         return false;
+    /* The tree follows the move, keeping the subtree searched below it. */
+    if (g->search && !g->search_stale && !tg_search_make_move(g->search, loc, pla, g->prevent_encore))
+        g->search_stale = true;
     g->next_pla = tg_opp(pla);
     remember_move(g, loc, pla);
     return true;
@@ -183,6 +201,7 @@ typedef struct reply {
     tg_strbuf text;
     bool error;
     bool quit;
+    bool streamed; /* the command wrote its whole response itself (analysis) */
 } reply;
 
 static void fail(reply *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -287,6 +306,8 @@ static void cmd_komi(tg_gtp *g, int argc, char **argv, reply *r) {
     if (!tg_komi_is_int_or_half_int((float)k))
         return fail(r, "komi must be an integer or half-integer");
     float komi = g->force_komi ? g->forced_komi : (float)k;
+    if (komi != g->rules.komi)
+        g->search_stale = true;
     g->rules.komi = komi;
     tg_history_set_komi(&g->hist, komi);
 }
@@ -755,6 +776,7 @@ static void cmd_loadsgf(tg_gtp *g, int argc, char **argv, reply *r) {
             g->rules.komi = g->forced_komi;
             tg_history_set_komi(&g->hist, g->forced_komi);
         }
+        g->search_stale = true;
     }
     tg_history_free(&hist);
     tg_sgf_free(&game);
@@ -835,10 +857,272 @@ static void cmd_kata_raw_nn(tg_gtp *g, int argc, char **argv, reply *r) {
     tg_history_free(&hist);
 }
 
-static void cmd_genmove(tg_gtp *g, int argc, char **argv, reply *r) {
-    (void)g, (void)argc, (void)argv;
-    fail(r, "move generation is not available in this version of tengen (it needs the search, not yet built)");
+/* ------------------------------------------------------------------ search: genmove and analysis */
+
+static bool require_search(tg_gtp *g, reply *r) {
+    if (g->search)
+        return true;
+    fail(r, "no neural network loaded: start tengen with -model FILE");
+    return false;
 }
+
+static void sync_search(tg_gtp *g) {
+    if (g->search_stale) {
+        tg_search_set_position(g->search, &g->board, &g->hist, g->next_pla);
+        g->search_stale = false;
+    }
+}
+
+/* Analysis arguments, as KataGo's parseAnalyzeCommand reads them. */
+typedef struct analyze_args {
+    tg_color pla;
+    double interval_s;   /* 0: no periodic output */
+    int min_moves, max_moves;
+    bool root_info;
+} analyze_args;
+
+static bool parse_bool_word(const char *s, bool *out) {
+    if (!strcasecmp(s, "true") || !strcmp(s, "1")) {
+        *out = true;
+        return true;
+    }
+    if (!strcasecmp(s, "false") || !strcmp(s, "0")) {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+/* [player] [interval] {key value}: kata-only keys are refused for lz- commands, and any unknown key
+ * fails the whole command, as in KataGo. */
+static bool parse_analyze_args(tg_gtp *g, int argc, char **argv, bool kata, analyze_args *a, reply *r) {
+    a->pla = g->next_pla;
+    a->interval_s = 0;
+    a->min_moves = 0;
+    a->max_moves = 10000000;
+    a->root_info = false;
+    int i = 0;
+    if (i < argc && parse_color(argv[i], &a->pla))
+        i++;
+    double centis;
+    if (i < argc && parse_double(argv[i], &centis)) {
+        if (!(centis >= 0 && centis <= 1e25))
+            goto bad;
+        a->interval_s = centis / 100.0;
+        i++;
+    }
+    for (; i < argc; i += 2) {
+        if (i + 1 >= argc)
+            goto bad;
+        const char *key = argv[i], *value = argv[i + 1];
+        long long n;
+        bool flag;
+        if (!strcmp(key, "interval") && parse_double(value, &centis) && centis >= 0 && centis <= 1e25) {
+            a->interval_s = centis / 100.0;
+        } else if (!strcmp(key, "minmoves") && parse_int(value, 0, 1000000000, &n)) {
+            a->min_moves = (int)n;
+        } else if (!strcmp(key, "maxmoves") && parse_int(value, 0, 1000000000, &n)) {
+            a->max_moves = (int)n;
+        } else if (kata && !strcmp(key, "rootInfo") && parse_bool_word(value, &flag)) {
+            a->root_info = flag;
+        } else if (kata && parse_bool_word(value, &flag) && !flag &&
+                   (!strcmp(key, "ownership") || !strcmp(key, "ownershipStdev") || !strcmp(key, "movesOwnership") ||
+                    !strcmp(key, "movesOwnershipStdev") || !strcmp(key, "pvVisits") ||
+                    !strcmp(key, "pvEdgeVisits") || !strcmp(key, "noResultValue"))) {
+            /* Asking for these to be off is what they already are. */
+        } else if (!strcmp(key, "avoid") || !strcmp(key, "allow") || !strcmp(key, "ownership") ||
+                   !strcmp(key, "ownershipStdev") || !strcmp(key, "movesOwnership") ||
+                   !strcmp(key, "movesOwnershipStdev") || !strcmp(key, "pvVisits") || !strcmp(key, "pvEdgeVisits") ||
+                   !strcmp(key, "noResultValue")) {
+            fail(r, "analysis option '%s' is not supported by this version of tengen yet", key);
+            return false;
+        } else {
+            goto bad;
+        }
+    }
+    return true;
+bad:;
+    tg_strbuf got;
+    tg_strbuf_init(&got);
+    join_args(&got, argc, argv);
+    fail(r, "Could not parse analyze arguments or arguments out of range: '%s'", got.data);
+    tg_strbuf_free(&got);
+    return false;
+}
+
+typedef struct analysis_stream {
+    tg_gtp *g;
+    tg_analysis_format fmt;
+    analyze_args args;
+    tg_move_info *moves;
+    tg_strbuf line;
+} analysis_stream;
+
+/* One info line from the search's current state; nothing while no move has visits. */
+static void print_analysis(const tg_search *s, void *ctx) {
+    analysis_stream *st = ctx;
+    int n = tg_search_analysis(s, st->moves, TG_MAX_PLAY_SIZE + 1, 15);
+    int shown = 0;
+    for (int i = 0; i < n && shown < st->args.max_moves; i++)
+        if (st->moves[i].visits > 0 || shown < st->args.min_moves)
+            st->moves[shown++] = st->moves[i];
+    if (shown == 0)
+        return;
+    tg_root_info root;
+    tg_search_root_info(s, &root);
+    tg_strbuf_clear(&st->line);
+    tg_format_analysis_line(&st->line, &st->fmt, st->moves, shown, &root, tg_search_root_board(s));
+    fprintf(st->g->out, "%s\n", st->line.data);
+    fflush(st->g->out);
+}
+
+static void write_header(tg_gtp *g) {
+    if (g->has_id)
+        fprintf(g->out, "=%lld\n", g->id);
+    else
+        fputs("=\n", g->out);
+    fflush(g->out);
+}
+
+static bool stream_init(analysis_stream *st, tg_gtp *g, int style, const analyze_args *a) {
+    st->g = g;
+    st->args = *a;
+    st->fmt.style = style;
+    st->fmt.perspective = g->report_perspective;
+    st->fmt.root_info = a->root_info;
+    st->moves = malloc(sizeof(tg_move_info) * (TG_MAX_PLAY_SIZE + 1));
+    tg_strbuf_init(&st->line);
+    return st->moves != NULL;
+}
+
+static void stream_free(analysis_stream *st) {
+    free(st->moves);
+    tg_strbuf_free(&st->line);
+}
+
+typedef struct background_search {
+    tg_gtp *g;
+    analysis_stream *stream;
+    atomic_bool stop;
+    bool ok;
+    char err[512];
+} background_search;
+
+static void *run_background_search(void *arg) {
+    background_search *bg = arg;
+    tg_search_limits unlimited = {.max_visits = INT64_MAX / 4, .max_playouts = INT64_MAX / 4, .max_time = 1e30};
+    bg->ok = tg_search_run(bg->g->search, bg->stream->args.pla, &unlimited, bg->stream->args.interval_s > 0 ? print_analysis : NULL,
+                           bg->stream->args.interval_s, bg->stream, &bg->stop, bg->err, sizeof bg->err);
+    return NULL;
+}
+
+/* kata-analyze / lz-analyze / analyze: searches until the next input line, reporting every interval.
+ * The response is the "=" header, the info lines, and the blank line written once the search stopped. */
+static void analyze_until_input(tg_gtp *g, int argc, char **argv, reply *r, int style) {
+    analyze_args a;
+    if (!require_search(g, r) || !parse_analyze_args(g, argc, argv, style != TG_ANALYSIS_LZ, &a, r))
+        return;
+    analysis_stream st;
+    if (!stream_init(&st, g, style, &a)) {
+        stream_free(&st);
+        return fail(r, "out of memory");
+    }
+    sync_search(g);
+    write_header(g);
+    r->streamed = true;
+    background_search bg = {.g = g, .stream = &st};
+    atomic_init(&bg.stop, false);
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, run_background_search, &bg) != 0) {
+        fputs("\n", g->out);
+        fflush(g->out);
+        stream_free(&st);
+        return;
+    }
+    /* Any line stops the analysis, an empty one or a comment too; it is then handled as usual. */
+    while (!tg_line_queue_wait(g->input, 1.0))
+        ;
+    atomic_store(&bg.stop, true);
+    pthread_join(thread, NULL);
+    if (!bg.ok)
+        tg_log_warn("analysis stopped: %s", bg.err);
+    fputs("\n", g->out);
+    fflush(g->out);
+    stream_free(&st);
+}
+
+static void cmd_kata_analyze(tg_gtp *g, int argc, char **argv, reply *r) { analyze_until_input(g, argc, argv, r, TG_ANALYSIS_KATA); }
+static void cmd_lz_analyze(tg_gtp *g, int argc, char **argv, reply *r) { analyze_until_input(g, argc, argv, r, TG_ANALYSIS_LZ); }
+static void cmd_sabaki_analyze(tg_gtp *g, int argc, char **argv, reply *r) { analyze_until_input(g, argc, argv, r, TG_ANALYSIS_SABAKI); }
+
+/* Runs the configured search for pla and returns the move to play (KataGo's chosen move). */
+static bool search_for_move(tg_gtp *g, tg_color pla, analysis_stream *stream, tg_loc *move, reply *r) {
+    sync_search(g);
+    tg_search_limits limits = {0};
+    char err[512];
+    bool ok = tg_search_run(g->search, pla, &limits, stream && stream->args.interval_s > 0 ? print_analysis : NULL,
+                            stream ? stream->args.interval_s : 0, stream, NULL, err, sizeof err);
+    if (!ok) {
+        fail(r, "search failed: %s", err);
+        return false;
+    }
+    /* tg_search_run restarts the history when pla is not the player to move, as KataGo does. */
+    *move = tg_search_chosen_move(g->search);
+    if (*move == TG_NULL_LOC) {
+        fail(r, "search found no move");
+        return false;
+    }
+    return true;
+}
+
+static void genmove_common(tg_gtp *g, int argc, char **argv, reply *r, bool play) {
+    tg_color pla;
+    if (argc != 1 || !parse_color(argv[0], &pla))
+        return fail_args(r, "one colour", argc, argv);
+    if (!require_search(g, r))
+        return;
+    tg_loc move;
+    if (!search_for_move(g, pla, NULL, &move, r))
+        return;
+    if (play && !play_move(g, move, pla))
+        return fail(r, "the search chose an illegal move");
+    char vertex[8];
+    tg_strbuf_append(&r->text, tg_loc_str(move, g->board.xsize, g->board.ysize, vertex));
+}
+
+static void cmd_genmove(tg_gtp *g, int argc, char **argv, reply *r) { genmove_common(g, argc, argv, r, true); }
+static void cmd_reg_genmove(tg_gtp *g, int argc, char **argv, reply *r) { genmove_common(g, argc, argv, r, false); }
+
+/* *-genmove_analyze: a normal genmove that reports as it goes and ends with "play MOVE"; not stopped by input. */
+static void genmove_analyze(tg_gtp *g, int argc, char **argv, reply *r, int style) {
+    analyze_args a;
+    if (!require_search(g, r) || !parse_analyze_args(g, argc, argv, style != TG_ANALYSIS_LZ, &a, r))
+        return;
+    analysis_stream st;
+    if (!stream_init(&st, g, style, &a)) {
+        stream_free(&st);
+        return fail(r, "out of memory");
+    }
+    write_header(g);
+    r->streamed = true;
+    tg_loc move;
+    reply inner = {.error = false};
+    tg_strbuf_init(&inner.text);
+    if (search_for_move(g, a.pla, &st, &move, &inner) && play_move(g, move, a.pla)) {
+        char vertex[8];
+        fprintf(g->out, "play %s\n\n", tg_loc_str(move, g->board.xsize, g->board.ysize, vertex));
+    } else {
+        tg_log_warn("genmove_analyze failed: %s", inner.text.data);
+        fputs("\n", g->out);
+    }
+    fflush(g->out);
+    tg_strbuf_free(&inner.text);
+    stream_free(&st);
+}
+
+static void cmd_kata_genmove_analyze(tg_gtp *g, int argc, char **argv, reply *r) { genmove_analyze(g, argc, argv, r, TG_ANALYSIS_KATA); }
+static void cmd_lz_genmove_analyze(tg_gtp *g, int argc, char **argv, reply *r) { genmove_analyze(g, argc, argv, r, TG_ANALYSIS_LZ); }
+static void cmd_sabaki_genmove_analyze(tg_gtp *g, int argc, char **argv, reply *r) { genmove_analyze(g, argc, argv, r, TG_ANALYSIS_SABAKI); }
 
 static const command commands[] = {
     {"protocol_version", cmd_protocol_version, true},
@@ -876,11 +1160,15 @@ static const command commands[] = {
     {"clear_cache", cmd_nothing_to_do, true},
     {"stop", cmd_nothing_to_do, true},
     /* Accepted so that controllers get a clear answer, not listed until the search exists. */
-    {"genmove", cmd_genmove, false},
-    {"reg_genmove", cmd_genmove, false},
-    {"kata-genmove_analyze", cmd_genmove, false},
-    {"lz-genmove_analyze", cmd_genmove, false},
-    {"genmove_analyze", cmd_genmove, false},
+    {"genmove", cmd_genmove, true},
+    {"reg_genmove", cmd_reg_genmove, true},
+    {"kata-analyze", cmd_kata_analyze, true},
+    {"lz-analyze", cmd_lz_analyze, true},
+    {"kata-genmove_analyze", cmd_kata_genmove_analyze, true},
+    {"lz-genmove_analyze", cmd_lz_genmove_analyze, true},
+    /* Sabaki's names: accepted but not listed, as KataGo does (Sabaki would read their winrates as integers). */
+    {"analyze", cmd_sabaki_analyze, false},
+    {"genmove_analyze", cmd_sabaki_genmove_analyze, false},
 };
 
 static const command *find_command(const char *name) {
@@ -946,6 +1234,7 @@ int tg_gtp_run(tg_gtp *g, FILE *in, FILE *out) {
         return 1;
     }
     g->input = input;
+    g->out = out;
     char *line;
     size_t got;
     char *argv[MAX_ARGS];
@@ -962,6 +1251,7 @@ int tg_gtp_run(tg_gtp *g, FILE *in, FILE *out) {
         long long id = 0;
         r.error = false;
         r.quit = false;
+        r.streamed = false;
         tg_strbuf_clear(&r.text);
         if (isdigit((unsigned char)*p)) {
             has_id = true;
@@ -988,6 +1278,8 @@ int tg_gtp_run(tg_gtp *g, FILE *in, FILE *out) {
             }
             argv[argc++] = tok;
         }
+        g->has_id = has_id;
+        g->id = id;
         if (argc == 0) {
             fail(&r, "empty command");
         } else if (argc < 0) {
@@ -999,7 +1291,8 @@ int tg_gtp_run(tg_gtp *g, FILE *in, FILE *out) {
             else
                 c->fn(g, argc - 1, argv + 1, &r);
         }
-        write_response(out, has_id, id, &r);
+        if (!r.streamed)
+            write_response(out, has_id, id, &r);
         if (r.quit) {
             free(line);
             break;
@@ -1133,6 +1426,30 @@ tg_gtp *tg_gtp_new(tg_config *cfg, tg_nn_evaluator *nn, char *err, size_t errlen
     if (g->force_komi)
         g->rules.komi = g->forced_komi;
     g->time_black = g->time_white = tg_time_unlimited();
+    const char *perspective;
+    if (!tg_config_get_enum(cfg, "reportAnalysisWinratesAs", "SIDETOMOVE", "SIDETOMOVE|BLACK|WHITE", &perspective, err,
+                            errlen)) {
+        free(g);
+        return NULL;
+    }
+    g->report_perspective = !strcasecmp(perspective, "BLACK")   ? TG_PERSPECTIVE_BLACK
+                            : !strcasecmp(perspective, "WHITE") ? TG_PERSPECTIVE_WHITE
+                                                                : TG_PERSPECTIVE_SIDE_TO_MOVE;
+    if (nn) {
+        if (!tg_search_params_load(&g->search_params, cfg, err, errlen)) {
+            free(g);
+            return NULL;
+        }
+        /* Without searchRandSeed every run differs, as in KataGo. */
+        uint64_t seed = g->search_params.has_seed ? g->search_params.seed
+                                                  : (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid();
+        g->search = tg_search_new(&g->search_params, nn, seed);
+        if (!g->search) {
+            snprintf(err, errlen, "out of memory");
+            free(g);
+            return NULL;
+        }
+    }
     tg_board b;
     tg_board_init(&b, (int)xsize, (int)ysize);
     tg_history_init(&g->hist, &b, TG_BLACK, &g->rules, 0);
@@ -1147,6 +1464,7 @@ tg_gtp *tg_gtp_new(tg_config *cfg, tg_nn_evaluator *nn, char *err, size_t errlen
 void tg_gtp_free(tg_gtp *g) {
     if (!g)
         return;
+    tg_search_free(g->search);
     tg_history_free(&g->hist);
     free(g->game_moves);
     free(g);

@@ -1,0 +1,32 @@
+/* The text of GTP analysis output: `kata-analyze`, `lz-analyze` and Sabaki's `analyze` info lines in
+ * KataGo's exact format (shared/docs/clients.md, section 0 and 2). Pure formatting, no I/O. */
+#ifndef TENGEN_FRONT_ANALYSIS_FORMAT_H
+#define TENGEN_FRONT_ANALYSIS_FORMAT_H
+
+#include <stdbool.h>
+
+#include "search/search.h"
+#include "util/strbuf.h"
+
+enum tg_analysis_style {
+    TG_ANALYSIS_KATA,   /* kata-analyze: floats as C++ streams print them (%g) */
+    TG_ANALYSIS_SABAKI, /* analyze: the same keys, every float with a decimal point (%#g) */
+    TG_ANALYSIS_LZ      /* lz-analyze: winrate, prior and lcb as integers in 1/10000 */
+};
+
+/* Whose side the numbers are from: KataGo's reportAnalysisWinratesAs. */
+enum tg_perspective { TG_PERSPECTIVE_SIDE_TO_MOVE, TG_PERSPECTIVE_BLACK, TG_PERSPECTIVE_WHITE };
+
+typedef struct tg_analysis_format {
+    int style;         /* tg_analysis_style */
+    int perspective;   /* tg_perspective */
+    bool root_info;    /* kata: append rootInfo */
+} tg_analysis_format;
+
+/* Appends one analysis line (no newline): "info move ... pv ..." for each of the n moves, separated
+ * by spaces, then the requested trailing blocks. moves and root are from the root player's side, as
+ * tg_search reports them; the board gives the vertex names. Nothing is appended when n == 0. */
+void tg_format_analysis_line(tg_strbuf *out, const tg_analysis_format *fmt, const tg_move_info *moves, int n,
+                             const tg_root_info *root, const tg_board *board);
+
+#endif
