@@ -174,6 +174,11 @@ static const command commands[] = {
     {"final_score", cmd_final_score, true},
     {"is_legal", cmd_is_legal, true},
     {"kata-raw-nn", cmd_kata_raw_nn, true},
+    {"kata-list-params", cmd_kata_list_params, true},
+    {"kata-get-param", cmd_kata_get_param, true},
+    {"kata-get-params", cmd_kata_get_params, true},
+    {"kata-set-param", cmd_kata_set_param, true},
+    {"kata-set-params", cmd_kata_set_params, true},
     {"clear_cache", cmd_nothing_to_do, true},
     {"stop", cmd_nothing_to_do, true},
     /* Accepted so that controllers get a clear answer, not listed until the search exists. */
@@ -452,20 +457,9 @@ tg_gtp *tg_gtp_new(tg_config *cfg, tg_nn_evaluator *nn, char *err, size_t errlen
     g->report_perspective = !strcasecmp(perspective, "BLACK")   ? TG_PERSPECTIVE_BLACK
                             : !strcasecmp(perspective, "WHITE") ? TG_PERSPECTIVE_WHITE
                                                                 : TG_PERSPECTIVE_SIDE_TO_MOVE;
-    if (nn) {
-        if (!tg_search_params_load(&g->search_params, cfg, err, errlen)) {
-            free(g);
-            return NULL;
-        }
-        /* Without searchRandSeed every run differs, as in KataGo. */
-        uint64_t seed = g->search_params.has_seed ? g->search_params.seed
-                                                  : (uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL ^ (uint64_t)getpid();
-        g->search = tg_search_new(&g->search_params, nn, seed);
-        if (!g->search) {
-            snprintf(err, errlen, "out of memory");
-            free(g);
-            return NULL;
-        }
+    if (nn && !gtp_search_setup(g, nn, err, errlen)) {
+        free(g);
+        return NULL;
     }
     tg_board b;
     tg_board_init(&b, (int)xsize, (int)ysize);
@@ -482,6 +476,7 @@ void tg_gtp_free(tg_gtp *g) {
     if (!g)
         return;
     tg_search_free(g->search);
+    free(g->recent_winloss);
     tg_history_free(&g->hist);
     free(g->game_moves);
     free(g);

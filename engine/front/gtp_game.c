@@ -33,6 +33,7 @@ void gtp_set_position(tg_gtp *g, const tg_board *start, tg_color pla) {
     tg_history_set_initial_turn_number(&g->hist, tg_board_num_stones(start));
     g->next_pla = pla;
     g->search_stale = true;
+    g->num_recent_winloss = 0; /* a new game: earlier evaluations say nothing about resigning this one */
 }
 
 static void remember_move(tg_gtp *g, tg_loc loc, tg_color pla) {

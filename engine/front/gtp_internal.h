@@ -49,6 +49,15 @@ struct tg_gtp {
     tg_color next_pla;
 
     tg_time_controls time_black, time_white;
+
+    /* Resignation (KataGo's allowResignation and friends) and the root values it looks back on. */
+    bool allow_resignation;
+    double resign_threshold;          /* on White's win-loss value in [-1, 1] */
+    int resign_consec_turns;
+    double resign_min_score_difference;
+    double resign_min_moves_per_board_area;
+    double *recent_winloss;           /* White's win-loss value after each genmove of this game */
+    int num_recent_winloss, cap_recent_winloss;
 };
 
 /* The response to one command, filled by its handler. */
@@ -105,6 +114,9 @@ void cmd_printsgf(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_nothing_to_do(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_kata_raw_nn(tg_gtp *g, int argc, char **argv, reply *r);
 
+/* Creates the search and reads the search and resignation settings (gtp_search.c). */
+bool gtp_search_setup(tg_gtp *g, tg_nn_evaluator *nn, char *err, size_t errlen);
+
 /* Search commands: genmove and analysis (gtp_search.c). */
 void cmd_kata_analyze(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_lz_analyze(tg_gtp *g, int argc, char **argv, reply *r);
@@ -114,5 +126,12 @@ void cmd_reg_genmove(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_kata_genmove_analyze(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_lz_genmove_analyze(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_sabaki_genmove_analyze(tg_gtp *g, int argc, char **argv, reply *r);
+
+/* KataGo's parameter commands (gtp_params.c). */
+void cmd_kata_list_params(tg_gtp *g, int argc, char **argv, reply *r);
+void cmd_kata_get_param(tg_gtp *g, int argc, char **argv, reply *r);
+void cmd_kata_get_params(tg_gtp *g, int argc, char **argv, reply *r);
+void cmd_kata_set_param(tg_gtp *g, int argc, char **argv, reply *r);
+void cmd_kata_set_params(tg_gtp *g, int argc, char **argv, reply *r);
 
 #endif

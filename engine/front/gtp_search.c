@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "analysis_format.h"
 #include "gtp_internal.h"
@@ -213,6 +215,112 @@ void cmd_kata_analyze(tg_gtp *g, int argc, char **argv, reply *r) { analyze_unti
 void cmd_lz_analyze(tg_gtp *g, int argc, char **argv, reply *r) { analyze_until_input(g, argc, argv, r, TG_ANALYSIS_LZ); }
 void cmd_sabaki_analyze(tg_gtp *g, int argc, char **argv, reply *r) { analyze_until_input(g, argc, argv, r, TG_ANALYSIS_SABAKI); }
 
+bool gtp_search_setup(tg_gtp *g, tg_nn_evaluator *nn, char *err, size_t errlen) {
+    if (!tg_search_params_load(&g->search_params, g->cfg, err, errlen))
+        return false;
+    /* KataGo reads resignThreshold only when allowResignation is set, and then requires it. */
+    int64_t consec = 3;
+    bool ok = tg_config_get_bool(g->cfg, "allowResignation", false, &g->allow_resignation, err, errlen) &&
+              tg_config_get_int(g->cfg, "resignConsecTurns", 3, 1, 100, &consec, err, errlen) &&
+              tg_config_get_double(g->cfg, "resignMinScoreDifference", -1e10, 0.0, 1000.0, &g->resign_min_score_difference,
+                                   err, errlen) &&
+              tg_config_get_double(g->cfg, "resignMinMovesPerBoardArea", 0.0, 0.0, 1.0,
+                                   &g->resign_min_moves_per_board_area, err, errlen);
+    g->resign_threshold = -1.0;
+    if (ok && tg_config_has(g->cfg, "allowResignation"))
+        ok = tg_config_get_double(g->cfg, "resignThreshold", -1.0, -1.0, 0.0, &g->resign_threshold, err, errlen);
+    if (!ok)
+        return false;
+    g->resign_consec_turns = (int)consec;
+    /* Without searchRandSeed every run differs, as in KataGo. */
+    uint64_t seed = g->search_params.has_seed ? g->search_params.seed
+                                              : ((uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL) ^ (uint64_t)getpid();
+    g->search = tg_search_new(&g->search_params, nn, seed);
+    if (!g->search) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    return true;
+}
+
+/* Points Black is ahead at the start (handicap stones worth 15 points under area scoring, 14 under
+ * territory, komi 7 taken as fair), as KataGo estimates it for resignation. */
+static double initial_black_advantage(const tg_history *hist) {
+    tg_history copy = {0};
+    tg_history_copy(&copy, hist);
+    tg_history_set_assume_multiple_starting_black_moves_are_handicap(&copy, true);
+    int stones = tg_history_compute_num_handicap_stones(&copy);
+    tg_history_free(&copy);
+    double komi = hist->rules.komi;
+    if (stones <= 1)
+        return 7.0 - komi;
+    double stone_value = hist->rules.scoring_rule == TG_SCORING_AREA ? 15.0 : 14.0;
+    double bonus = hist->rules.white_handicap_bonus_rule == TG_WHB_N           ? stones
+                   : hist->rules.white_handicap_bonus_rule == TG_WHB_N_MINUS_ONE ? stones - 1
+                                                                                 : 0;
+    return stone_value * (stones - 1) + (7.0 - komi - bonus);
+}
+
+/* KataGo's resignation rule: the last resignConsecTurns evaluations all below resignThreshold for pla,
+ * never before a minimum number of moves, never in a close game, and in a handicap game only when White
+ * is well behind the catching-up schedule. lead is White's. */
+static bool should_resign(const tg_gtp *g, const tg_board *board, const tg_history *hist, tg_color pla, double lead) {
+    double advantage = initial_black_advantage(hist);
+    int area = board->xsize * board->ysize;
+    int min_turn = 0;
+    double no_resign_when_white_above = area;
+    if (advantage > 0.9 && pla == TG_WHITE) {
+        min_turn = 1 + area / 5;
+        double to_catch_up = 0.60 * area - min_turn, spent = (double)hist->num_moves - min_turn;
+        if (to_catch_up <= 1.0)
+            to_catch_up = 1.0;
+        if (spent < 0.0)
+            spent = 0.0;
+        if (spent > to_catch_up)
+            spent = to_catch_up;
+        no_resign_when_white_above =
+            -advantage * ((to_catch_up - spent) / to_catch_up) - 5.0 - advantage * 0.15;
+    }
+    if (min_turn < g->resign_min_moves_per_board_area * area)
+        min_turn = (int)(g->resign_min_moves_per_board_area * area);
+    if (hist->num_moves < min_turn)
+        return false;
+    if (pla == TG_WHITE && lead > no_resign_when_white_above)
+        return false;
+    if (g->resign_consec_turns > g->num_recent_winloss)
+        return false;
+    if ((pla == TG_WHITE && lead > -g->resign_min_score_difference) ||
+        (pla == TG_BLACK && lead < g->resign_min_score_difference))
+        return false;
+    for (int i = 0; i < g->resign_consec_turns; i++) {
+        double v = g->recent_winloss[g->num_recent_winloss - 1 - i];
+        tg_color loser = v < g->resign_threshold ? TG_WHITE : v > -g->resign_threshold ? TG_BLACK : TG_EMPTY;
+        if (loser != pla)
+            return false;
+    }
+    return true;
+}
+
+/* Records the root's value after a genmove search; true when pla should resign now. */
+static bool record_and_check_resign(tg_gtp *g, tg_color pla) {
+    tg_root_info root;
+    tg_search_root_info(g->search, &root);
+    double sign = root.pla == TG_WHITE ? 1.0 : -1.0;
+    double white_winloss = sign * (2.0 * root.winrate - 1.0);
+    double white_lead = sign * root.score_lead;
+    if (g->num_recent_winloss == g->cap_recent_winloss) {
+        int cap = g->cap_recent_winloss ? 2 * g->cap_recent_winloss : 64;
+        double *p = realloc(g->recent_winloss, sizeof(double) * (size_t)cap);
+        if (!p)
+            return false;
+        g->recent_winloss = p;
+        g->cap_recent_winloss = cap;
+    }
+    g->recent_winloss[g->num_recent_winloss++] = white_winloss;
+    return g->allow_resignation && should_resign(g, tg_search_root_board(g->search), tg_search_root_history(g->search),
+                                                 pla, white_lead);
+}
+
 /* Runs the configured search for pla and returns the move to play (KataGo's chosen move). */
 static bool search_for_move(tg_gtp *g, tg_color pla, analysis_stream *stream, tg_loc *move, reply *r) {
     sync_search(g);
@@ -242,6 +350,10 @@ static void genmove_common(tg_gtp *g, int argc, char **argv, reply *r, bool play
     tg_loc move;
     if (!search_for_move(g, pla, NULL, &move, r))
         return;
+    if (record_and_check_resign(g, pla)) {
+        tg_strbuf_append(&r->text, "resign");
+        return;
+    }
     if (play && !gtp_play_move(g, move, pla))
         return gtp_fail(r, "the search chose an illegal move");
     char vertex[8];

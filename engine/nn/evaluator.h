@@ -14,7 +14,14 @@
  *   numSearchThreads           only read for that default, 1..4096, default 6
  *   numNNServerThreadsPerModel 1..1024, default 1
  *   nnCacheSizePowerOfTwo      -1..48, default 20 (-1: no cache)
- *   nnMutexPoolSizePowerOfTwo  -1..24, default 16 (clamped to the cache size) */
+ *   nnMutexPoolSizePowerOfTwo  -1..24, default 16 (clamped to the cache size)
+ * A bad value makes tg_nn_evaluator_new fail with an error naming the key.
+ *
+ * The cache key is a 128-bit hash of the featurized inputs (stones, ko and superko bans, encore state,
+ * recent moves, ladders, komi, rules: everything the network sees), the legal-move mask, the player
+ * to move, the symmetry, the tensor size and every tg_nn_input_params field, so a hit returns exactly
+ * what evaluating would. Unlike KataGo's Zobrist key it costs a featurization per lookup (about 0.1 ms
+ * at 19x19), small next to a forward pass. */
 #ifndef TENGEN_NN_EVALUATOR_H
 #define TENGEN_NN_EVALUATOR_H
 
@@ -35,6 +42,8 @@ typedef struct tg_nn_evaluator tg_nn_evaluator;
  * (unreadable model, missing or broken plugin, backend refusing the model) returns NULL with one
  * line in err. cfg must outlive the evaluator. */
 tg_nn_evaluator *tg_nn_evaluator_new(const tg_config *cfg, const char *model_path, char *err, size_t errlen);
+/* Stops and joins the server threads (idle or not) and releases everything. No evaluation may be in
+ * progress or start during the call. */
 void tg_nn_evaluator_free(tg_nn_evaluator *ev);
 
 const tg_model *tg_nn_evaluator_model(const tg_nn_evaluator *ev);
