@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "front/benchmark.h"
 #include "front/config.h"
 #include "front/gtp.h"
 #include "front/log.h"
@@ -27,6 +28,7 @@ static const char usage_text[] =
     "\n"
     "Commands:\n"
     "  gtp            play and analyse over GTP (for Sabaki, Lizzie, KaTrain, GoGui...)\n"
+    "  benchmark      search speed at several numSearchThreads (-t 1,2,4 -v VISITS -n POSITIONS -sgf FILE)\n"
     "  list-backends  list the backend plugins found, and whether each can run here\n"
     "  version        print tengen's version and the KataGo protocol version it follows\n"
     "  help           print this text\n"
@@ -210,6 +212,8 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (!strcmp(cmd, "gtp"))
         return run_gtp(argc - 2, argv + 2);
+    if (!strcmp(cmd, "benchmark"))
+        return tg_benchmark_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "list-backends"))
         return run_list_backends(argc - 2, argv + 2);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {

@@ -5,6 +5,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "front/config.h"
@@ -237,6 +238,33 @@ static void test_terminal(tg_nn_evaluator *ev) {
     tg_history_free(&h);
 }
 
+/* rootNumSymmetriesToSample: the root evaluation averages several symmetries. */
+static void test_root_symmetries(tg_nn_evaluator *ev) {
+    tg_board b;
+    tg_history h;
+    memset(&h, 0, sizeof h);
+    setup(&b, &h, CAPTURE, 9, 7.0f, TG_BLACK);
+    tg_search_params p = base_params();
+    p.root_num_symmetries_to_sample = 8;
+    tg_search *s = tg_search_new(&p, ev, 9);
+    tg_search_set_position(s, &b, &h, TG_BLACK);
+    run_to(s, 1);
+    tg_root_info a;
+    tg_search_root_info(s, &a);
+    CHECK(a.visits == 1 && a.raw_winrate > 0.5 && a.raw_winrate <= 1.0);
+    CHECK(tg_search_best_move(s) == loc_of("G6", 9)); /* the highest prior with no child visited */
+    tg_search_free(s);
+    /* All eight symmetries, whatever the seed: the same averaged evaluation. */
+    s = tg_search_new(&p, ev, 10);
+    tg_search_set_position(s, &b, &h, TG_BLACK);
+    run_to(s, 1);
+    tg_root_info c;
+    tg_search_root_info(s, &c);
+    CHECK(fabs(a.raw_winrate - c.raw_winrate) < 1e-6 && fabs(a.raw_score_lead - c.raw_score_lead) < 1e-4);
+    tg_search_free(s);
+    tg_history_free(&h);
+}
+
 typedef struct cb_ctx {
     int calls;
     atomic_bool *stop;
@@ -269,8 +297,70 @@ static void test_stop_and_callback(tg_nn_evaluator *ev) {
     CHECK(c.calls >= 2);
     CHECK(tg_search_root_visits(s) > 1);
     fprintf(stderr, "stop: %d callbacks, %lld visits\n", c.calls, (long long)tg_search_root_visits(s));
+
+    /* maxTime ends a search with no visit limit. */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    tg_search_limits timed = {0, 0, 0.3};
+    ok = tg_search_run(s, TG_BLACK, &timed, NULL, 0, NULL, NULL, err, sizeof err);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double dt = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    CHECKF(ok && dt >= 0.3 && dt < 10.0, "timed search took %.2f s", dt);
+
+    /* A move the tree does not hold, then a move out of turn: the tree is dropped, the position follows. */
+    tg_loc far = loc_of("A1", 9);
+    tg_move_info all[82];
+    int na = tg_search_analysis(s, all, 82, 1);
+    int64_t far_visits = 0;
+    for (int i = 0; i < na; i++)
+        if (all[i].move == far) far_visits = all[i].visits;
+    CHECK(tg_search_make_move(s, far, TG_BLACK, false));
+    CHECK(tg_search_root_visits(s) == far_visits && tg_search_root_pla(s) == TG_WHITE);
+    CHECK(tg_search_make_move(s, loc_of("J1", 9), TG_BLACK, false)); /* Black again: history restarted */
+    CHECK(tg_search_root_pla(s) == TG_WHITE && tg_search_root_visits(s) == 0);
+    CHECK(tg_search_root_board(s)->color[far] == TG_BLACK);
+    run_to(s, 5);
+    CHECK(tg_search_root_visits(s) == 5);
     tg_search_free(s);
     tg_history_free(&h);
+}
+
+/* Uncertainty weighting (useUncertainty): with a network that has short-term error heads (model >= 9)
+ * leaves weigh uncertaintyCoeff / (uncertainty + uncertaintyCoeff / uncertaintyMaxWeight), not 1. */
+static void test_uncertainty(const char *shared) {
+    char path[1024], err[512];
+    snprintf(path, sizeof path, "%s/models/%s", shared, "b7c96h3tfrs-test5-cnorm.bin.gz");
+    tg_config *cfg = tg_config_new();
+    tg_nn_evaluator *ev = tg_nn_evaluator_new(cfg, path, err, sizeof err);
+    if (!ev || tg_nn_evaluator_model(ev)->version < 9) {
+        fprintf(stderr, "test_search: uncertainty weighting not tested (%s)\n", ev ? "model < 9" : err);
+        tg_nn_evaluator_free(ev);
+        tg_config_free(cfg);
+        return;
+    }
+    tg_board b;
+    tg_history h;
+    memset(&h, 0, sizeof h);
+    setup(&b, &h, CAPTURE, 9, 7.0f, TG_BLACK);
+    for (int k = 0; k < 2; k++) {
+        tg_search_params p = base_params();
+        p.use_uncertainty = k == 0;
+        tg_search *s = tg_search_new(&p, ev, 4);
+        tg_search_set_position(s, &b, &h, TG_BLACK);
+        run_to(s, 30);
+        tg_move_info info[16];
+        int n = tg_search_analysis(s, info, 16, 1);
+        bool all_unit = true;
+        for (int i = 0; i < n; i++) {
+            CHECK(info[i].weight > 0 && info[i].weight <= p.uncertainty_max_weight * (double)info[i].visits + 1e-9);
+            if (fabs(info[i].weight - (double)info[i].visits) > 1e-9) all_unit = false;
+        }
+        CHECK(n > 0 && all_unit == (k == 1));
+        tg_search_free(s);
+    }
+    tg_history_free(&h);
+    tg_nn_evaluator_free(ev);
+    tg_config_free(cfg);
 }
 
 int main(void) {
@@ -293,8 +383,10 @@ int main(void) {
     test_tactics(ev);
     test_determinism_and_threads(ev);
     test_terminal(ev);
+    test_root_symmetries(ev);
     test_stop_and_callback(ev);
     tg_nn_evaluator_free(ev);
     tg_config_free(cfg);
+    test_uncertainty(shared);
     return check_finish("test_search");
 }

@@ -179,7 +179,7 @@ static const command commands[] = {
     {"kata-get-params", cmd_kata_get_params, true},
     {"kata-set-param", cmd_kata_set_param, true},
     {"kata-set-params", cmd_kata_set_params, true},
-    {"clear_cache", cmd_nothing_to_do, true},
+    {"clear_cache", cmd_clear_cache, true},
     {"stop", cmd_nothing_to_do, true},
     /* Accepted so that controllers get a clear answer, not listed until the search exists. */
     {"genmove", cmd_genmove, true},

@@ -615,7 +615,7 @@ void cmd_printsgf(tg_gtp *g, int argc, char **argv, reply *r) {
 }
 
 void cmd_nothing_to_do(tg_gtp *g, int argc, char **argv, reply *r) {
-    /* clear_cache and stop: no network cache and no background search exist yet. */
+    /* stop: analysis already ended when this line arrived (any input stops it), and nothing ponders. */
     (void)g, (void)argc, (void)argv, (void)r;
 }
 
@@ -665,7 +665,8 @@ void cmd_kata_raw_nn(tg_gtp *g, int argc, char **argv, reply *r) {
     for (int s = 0; s < TG_NUM_SYMMETRIES; s++) {
         if (which >= 0 && s != which)
             continue;
-        if (!tg_nn_evaluate(g->nn, &board, &hist, pla, s, &params, res, err, sizeof err)) {
+        /* Never from the cache, as KataGo's kata-raw-nn: it shows what the network says now. */
+        if (!tg_nn_evaluate_ex(g->nn, &board, &hist, pla, s, &params, TG_NN_EVAL_SKIP_CACHE, res, err, sizeof err)) {
             gtp_fail(r, "network evaluation failed: %s", err);
             break;
         }

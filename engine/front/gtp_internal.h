@@ -49,6 +49,7 @@ struct tg_gtp {
     tg_color next_pla;
 
     tg_time_controls time_black, time_white;
+    double lag_buffer; /* lagBuffer: seconds kept back for communication lag */
 
     /* Resignation (KataGo's allowResignation and friends) and the root values it looks back on. */
     bool allow_resignation;
@@ -118,6 +119,7 @@ void cmd_kata_raw_nn(tg_gtp *g, int argc, char **argv, reply *r);
 bool gtp_search_setup(tg_gtp *g, tg_nn_evaluator *nn, char *err, size_t errlen);
 
 /* Search commands: genmove and analysis (gtp_search.c). */
+void cmd_clear_cache(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_kata_analyze(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_lz_analyze(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_sabaki_analyze(tg_gtp *g, int argc, char **argv, reply *r);

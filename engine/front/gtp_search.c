@@ -226,6 +226,7 @@ bool gtp_search_setup(tg_gtp *g, tg_nn_evaluator *nn, char *err, size_t errlen) 
                                    err, errlen) &&
               tg_config_get_double(g->cfg, "resignMinMovesPerBoardArea", 0.0, 0.0, 1.0,
                                    &g->resign_min_moves_per_board_area, err, errlen);
+    ok = ok && tg_config_get_double(g->cfg, "lagBuffer", 1.0, 0.0, 3600.0, &g->lag_buffer, err, errlen);
     g->resign_threshold = -1.0;
     if (ok && tg_config_has(g->cfg, "allowResignation"))
         ok = tg_config_get_double(g->cfg, "resignThreshold", -1.0, -1.0, 0.0, &g->resign_threshold, err, errlen);
@@ -321,10 +322,28 @@ static bool record_and_check_resign(tg_gtp *g, tg_color pla) {
                                                  pla, white_lead);
 }
 
+/* clear_cache: forget cached network results and the search tree, so the next search starts afresh. */
+void cmd_clear_cache(tg_gtp *g, int argc, char **argv, reply *r) {
+    (void)argc, (void)argv, (void)r;
+    if (g->nn)
+        tg_nn_evaluator_clear_cache(g->nn);
+    if (g->search)
+        tg_search_clear_tree(g->search);
+}
+
 /* Runs the configured search for pla and returns the move to play (KataGo's chosen move). */
 static bool search_for_move(tg_gtp *g, tg_color pla, analysis_stream *stream, tg_loc *move, reply *r) {
     sync_search(g);
     tg_search_limits limits = {0};
+    /* Under a clock, think for the time KataGo's allocation recommends, never past maxTime. */
+    const tg_time_controls *clock = pla == TG_BLACK ? &g->time_black : &g->time_white;
+    if (!tg_time_is_unlimited(clock)) {
+        double min_time, recommended, max_time;
+        tg_time_get_time(clock, &g->board, &g->hist, g->lag_buffer, &min_time, &recommended, &max_time);
+        limits.max_time = recommended < g->search_params.max_time ? recommended : g->search_params.max_time;
+        if (limits.max_time <= 0)
+            limits.max_time = 0.001;
+    }
     char err[512];
     bool ok = tg_search_run(g->search, pla, &limits, stream && stream->args.interval_s > 0 ? print_analysis : NULL,
                             stream ? stream->args.interval_s : 0, stream, NULL, err, sizeof err);

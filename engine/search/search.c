@@ -2,8 +2,9 @@
  *
  * Values kept in the tree are White's (KataGo's convention); selection and reports turn them to the
  * side that chooses. A node's statistics are weighted sums of the leaf values backed up through it,
- * every leaf weighing 1 (KataGo's uncertainty weighting, noise pruning and subtree value bias are not
- * implemented, so its recomputation from children reduces to these sums). */
+ * each leaf weighted as KataGo weighs it (uncertainty weighting from the short-term error heads, or 1).
+ * KataGo's noise pruning, valueWeightExponent and subtree value bias are not implemented; without them
+ * its recomputation of a node from its children reduces to these sums. */
 #include "search/search.h"
 
 #include <math.h>
@@ -99,7 +100,7 @@ typedef struct node {
 } node;
 
 typedef struct leaf_value {
-    double wl, nr, sm, sm2, lead, util;
+    double wl, nr, sm, sm2, lead, util, weight;
 } leaf_value;
 
 struct tg_search {
@@ -115,6 +116,7 @@ struct tg_search {
     node *root;
     double score_center;
     double sqrt_area;
+    bool has_shortterm;      /* the network has short-term error heads (model >= 9) */
     uint64_t seed, rng, run_count;
     /* State of the current run. */
     int64_t max_visits, max_playouts;
@@ -174,8 +176,23 @@ static double result_utility(const tg_search *s, double wl, double nr) {
     return wl * s->p.win_loss_utility_factor + nr * s->p.no_result_utility_for_white;
 }
 
+/* KataGo's computeWeightFromNNOutput: confident evaluations weigh more (up to uncertaintyMaxWeight). */
+static double nn_weight(const tg_search *s, const tg_nn_result *r) {
+    const tg_search_params *p = &s->p;
+    if (!p->use_uncertainty || !s->has_shortterm || r->shortterm_winloss_error < 0) return 1.0;
+    /* getApproxScoreUtilityDerivative: derivative of the static and dynamic atan score values. */
+    double sm = r->white_score_mean, two_over_pi = 0.63661977236758134308;
+    double fs = 2.0 * s->sqrt_area, fd = p->dynamic_score_center_scale * s->sqrt_area, ad = sm - s->score_center;
+    double deriv = p->static_score_utility_factor * fs / (fs * fs + sm * sm) * two_over_pi +
+                   p->dynamic_score_utility_factor * fd / (fd * fd + ad * ad) * two_over_pi;
+    double u = p->win_loss_utility_factor * r->shortterm_winloss_error + deriv * r->shortterm_score_error;
+    double pu = p->uncertainty_exponent == 1.0 ? u : p->uncertainty_exponent == 0.5 ? sqrt(u) : pow(u, p->uncertainty_exponent);
+    return p->uncertainty_coeff / (pu + p->uncertainty_coeff / p->uncertainty_max_weight);
+}
+
 static leaf_value nn_leaf_value(const tg_search *s, const tg_nn_result *r) {
     leaf_value v;
+    v.weight = nn_weight(s, r);
     v.wl = (double)r->white_win_prob - (double)r->white_loss_prob;
     v.nr = r->white_no_result_prob;
     v.sm = r->white_score_mean;
@@ -187,7 +204,8 @@ static leaf_value nn_leaf_value(const tg_search *s, const tg_nn_result *r) {
 
 /* KataGo's value of a finished game (Search::playoutDescend on a terminal node). */
 static leaf_value terminal_leaf_value(const tg_search *s, const tg_history *h) {
-    leaf_value v = {0, 0, 0, 0, 0, 0};
+    leaf_value v = {0, 0, 0, 0, 0, 0, 1.0};
+    if (s->p.use_uncertainty && s->has_shortterm) v.weight = s->p.uncertainty_max_weight;
     if (h->is_no_result) {
         v.nr = 1.0;
     } else {
@@ -209,16 +227,17 @@ static leaf_value terminal_leaf_value(const tg_search *s, const tg_history *h) {
 }
 
 static void add_value(node *n, const leaf_value *v) {
+    double w = v->weight;
     n->visits++;
-    n->w += 1.0;
-    n->w2 += 1.0;
-    n->u += v->util;
-    n->u2 += v->util * v->util;
-    n->wl += v->wl;
-    n->nr += v->nr;
-    n->sm += v->sm;
-    n->sm2 += v->sm2;
-    n->lead += v->lead;
+    n->w += w;
+    n->w2 += w * w;
+    n->u += w * v->util;
+    n->u2 += w * v->util * v->util;
+    n->wl += w * v->wl;
+    n->nr += w * v->nr;
+    n->sm += w * v->sm;
+    n->sm2 += w * v->sm2;
+    n->lead += w * v->lead;
 }
 
 /* KataGo's interpolateEarly: from early_value toward value with the turn number in half-lives
@@ -240,6 +259,56 @@ static bool nn_eval(tg_search *s, const tg_board *b, const tg_history *h, tg_col
     ip.policy_optimism = is_root ? s->p.root_policy_optimism : s->p.policy_optimism;
     int sym = (int)(rng_next(rng) & 7);
     return tg_nn_evaluate(s->ev, b, h, pla, sym, &ip, out, err, errlen);
+}
+
+/* The root's evaluation: KataGo's averageMultipleSymmetries when rootNumSymmetriesToSample > 1 (distinct
+ * symmetries drawn at random, policy and values averaged), else one random symmetry. */
+static bool nn_eval_root(tg_search *s, uint64_t *rng, tg_nn_result *out, char *err, size_t errlen) {
+    int k = s->p.root_num_symmetries_to_sample;
+    if (k <= 1) return nn_eval(s, &s->board, &s->hist, s->pla, true, rng, out, err, errlen);
+    if (k > 8) k = 8;
+    int syms[8] = {0, 1, 2, 3, 4, 5, 6, 7};
+    for (int i = 0; i < k; i++) { /* partial Fisher-Yates */
+        int j = i + (int)(rng_next(rng) % (uint64_t)(8 - i));
+        int t = syms[i];
+        syms[i] = syms[j];
+        syms[j] = t;
+    }
+    tg_nn_input_params ip;
+    tg_nn_input_params_default(&ip);
+    ip.draw_equivalent_wins_for_white = s->p.draw_equivalent_wins_for_white;
+    ip.conservative_pass_and_is_root = s->p.conservative_pass;
+    ip.enable_passing_hacks = s->p.enable_passing_hacks;
+    ip.nn_policy_temperature = (float)s->p.nn_policy_temperature;
+    ip.policy_optimism = s->p.root_policy_optimism;
+    tg_nn_result *tmp = malloc(sizeof *tmp);
+    if (!tmp) abort();
+    bool ok = true;
+    for (int i = 0; i < k && ok; i++) {
+        tg_nn_result *r = i == 0 ? out : tmp;
+        ok = tg_nn_evaluate(s->ev, &s->board, &s->hist, s->pla, syms[i], &ip, r, err, errlen);
+        if (!ok || i == 0) continue;
+        out->white_win_prob += r->white_win_prob;
+        out->white_loss_prob += r->white_loss_prob;
+        out->white_no_result_prob += r->white_no_result_prob;
+        out->white_score_mean += r->white_score_mean;
+        out->white_score_mean_sq += r->white_score_mean_sq;
+        out->white_lead += r->white_lead;
+        for (int j = 0; j < TG_NN_MAX_POLICY_SIZE; j++)
+            if (out->policy_probs[j] >= 0) out->policy_probs[j] += r->policy_probs[j];
+    }
+    free(tmp);
+    if (!ok) return false;
+    float inv = 1.0f / (float)k;
+    out->white_win_prob *= inv;
+    out->white_loss_prob *= inv;
+    out->white_no_result_prob *= inv;
+    out->white_score_mean *= inv;
+    out->white_score_mean_sq *= inv;
+    out->white_lead *= inv;
+    for (int j = 0; j < TG_NN_MAX_POLICY_SIZE; j++)
+        if (out->policy_probs[j] >= 0) out->policy_probs[j] *= inv;
+    return true;
 }
 
 typedef struct move_prior {
@@ -422,14 +491,15 @@ static void undo_virtual_losses(node **path, int len) {
 
 static int playout(worker *w) {
     tg_search *s = w->s;
+    /* The root position does not change during a run: copy it outside the lock. */
+    w->board = s->board;
+    tg_history_copy(&w->hist, &s->hist);
     pthread_mutex_lock(&s->mu);
     if (should_stop_locked(s)) {
         pthread_mutex_unlock(&s->mu);
         return PLAYOUT_STOP;
     }
     s->pending++;
-    w->board = s->board;
-    tg_history_copy(&w->hist, &s->hist);
     node *n = s->root;
     int len = 0;
     w->path[len++] = n;
@@ -473,7 +543,7 @@ static int playout(worker *w) {
         }
         int i = select_child(s, n, is_root);
         if (i < 0) { /* cannot happen (pass is always legal): back up the node's own average */
-            v = (leaf_value){n->wl / n->w, n->nr / n->w, n->sm / n->w, n->sm2 / n->w, n->lead / n->w, n->u / n->w};
+            v = (leaf_value){n->wl / n->w, n->nr / n->w, n->sm / n->w, n->sm2 / n->w, n->lead / n->w, n->u / n->w, 1.0};
             break;
         }
         tg_loc loc = n->moves[i];
@@ -563,6 +633,8 @@ void tg_search_set_position(tg_search *s, const tg_board *board, const tg_histor
     tg_search_clear_tree(s);
     s->board = *board;
     tg_history_copy(&s->hist, hist);
+    if (next_pla != s->hist.presumed_next_pla) /* KataGo's setPlayerAndClearHistory */
+        tg_history_set_player_and_clear(&s->hist, &s->board, next_pla);
     s->pla = next_pla;
     s->sqrt_area = sqrt((double)board->xsize * board->ysize);
 }
@@ -601,6 +673,16 @@ bool tg_search_make_move(tg_search *s, tg_loc loc, tg_color pla, bool prevent_en
 
 /* ---------------------------------------------------------------- public: running */
 
+/* KataGo's recentScoreCenter: the expected score shrunk toward 0 by dynamicScoreCenterZeroWeight, within
+ * dynamicScoreCenterScale * sqrt(area) of it. */
+static void set_score_center(tg_search *s, double expected) {
+    double e = expected * (1.0 - s->p.dynamic_score_center_zero_weight);
+    double cap = s->sqrt_area * s->p.dynamic_score_center_scale;
+    if (e > expected + cap) e = expected + cap;
+    if (e < expected - cap) e = expected - cap;
+    s->score_center = e;
+}
+
 bool tg_search_run(tg_search *s, tg_color pla, const tg_search_limits *limits,
                    void (*callback)(const tg_search *s, void *ctx), double callback_interval_s, void *ctx,
                    atomic_bool *stop, char *err, size_t errlen) {
@@ -611,6 +693,7 @@ bool tg_search_run(tg_search *s, tg_color pla, const tg_search_limits *limits,
     }
     if (!s->root) s->root = node_new(pla, TG_NULL_LOC);
     node *root = s->root;
+    s->has_shortterm = tg_nn_evaluator_model(s->ev)->version >= 9;
     s->run_count++;
     uint64_t run_seed = s->seed ^ (s->run_count * 0xD1B54A32D192ED03ULL);
 
@@ -619,14 +702,12 @@ bool tg_search_run(tg_search *s, tg_color pla, const tg_search_limits *limits,
         tg_nn_result *r = malloc(sizeof *r);
         if (!r) abort();
         uint64_t rng = run_seed;
-        if (!nn_eval(s, &s->board, &s->hist, pla, true, &rng, r, err, errlen)) {
+        if (!nn_eval_root(s, &rng, r, err, errlen)) {
             free(r);
             return false;
         }
-        if (root->visits <= 0) /* KataGo centers the dynamic score on the root evaluation when no tree */
-            s->score_center = r->white_score_mean;
-        else
-            s->score_center = root->sm / root->w;
+        /* KataGo centers the dynamic score utility on the tree's score, or the root evaluation's with no tree. */
+        set_score_center(s, root->visits <= 0 ? r->white_score_mean : root->sm / root->w);
         node_set_eval(s, root, r, true);
         if (root->visits <= 0) {
             leaf_value v = nn_leaf_value(s, r);
@@ -634,15 +715,7 @@ bool tg_search_run(tg_search *s, tg_color pla, const tg_search_limits *limits,
         }
         free(r);
     } else {
-        s->score_center = root->sm / root->w;
-    }
-    {
-        double e = s->score_center * (1.0 - s->p.dynamic_score_center_zero_weight);
-        double cap = s->sqrt_area * s->p.dynamic_score_center_scale;
-        double expected = s->score_center;
-        if (e > expected + cap) e = expected + cap;
-        if (e < expected - cap) e = expected - cap;
-        s->score_center = e;
+        set_score_center(s, root->sm / root->w);
     }
 
     double start = now_s();
@@ -726,8 +799,21 @@ bool tg_search_run(tg_search *s, tg_color pla, const tg_search_limits *limits,
 
 /* ---------------------------------------------------------------- public: results */
 
-int64_t tg_search_root_visits(const tg_search *s) { return s->root ? s->root->visits : 0; }
-int64_t tg_search_num_playouts(const tg_search *s) { return s->playouts; }
+int64_t tg_search_root_visits(const tg_search *s) {
+    tg_search *ms = (tg_search *)s; /* the mutex only */
+    pthread_mutex_lock(&ms->mu);
+    int64_t v = s->root ? s->root->visits : 0;
+    pthread_mutex_unlock(&ms->mu);
+    return v;
+}
+
+int64_t tg_search_num_playouts(const tg_search *s) {
+    tg_search *ms = (tg_search *)s;
+    pthread_mutex_lock(&ms->mu);
+    int64_t v = s->playouts;
+    pthread_mutex_unlock(&ms->mu);
+    return v;
+}
 
 /* KataGo's getSelfUtilityLCBAndRadius for a root child, from the root player's side. */
 static void child_lcb(const tg_search *s, const node *c, tg_color pla, double *lcb, double *radius) {
@@ -750,10 +836,9 @@ static void child_lcb(const tg_search *s, const node *c, tg_color pla, double *l
     *lcb = self - *radius;
 }
 
-/* KataGo's getPlaySelectionValues at the root (without the retrospective weight reduction):
- * vals[i] per root move, lcb and radius too. Tree mutex held. Returns false when no child has visits. */
-static bool play_selection_values(const tg_search *s, double *vals, double *lcbs, double *radii) {
-    const node *r = s->root;
+/* KataGo's getPlaySelectionValues for node r (the retrospective reduction only at the root):
+ * vals[i] per move of r, lcb and radius too. Tree mutex held. Returns false when no child has visits. */
+static bool play_selection_values(const tg_search *s, const node *r, double *vals, double *lcbs, double *radii) {
     int n = r->num_moves;
     int best_idx = -1;
     double best_w = -1e30, best_g = -1e30;
@@ -773,6 +858,24 @@ static bool play_selection_values(const tg_search *s, double *vals, double *lcbs
         }
     }
     if (best_idx < 0) return false;
+    /* KataGo's getReducedPlaySelectionWeight: a child gets no more weight than PUCT would have given it,
+     * in retrospect, to stay behind the most-visited child. */
+    if (r == s->root) {
+        double total_w = 0, sdf, sign = r->pla == TG_WHITE ? 1.0 : -1.0;
+        for (int i = 0; i < n; i++)
+            if (r->children[i]) total_w += r->children[i]->w;
+        (void)fpu_value(s, r, true, 1.0, &sdf);
+        double scale = explore_scaling(&s->p, total_w, sdf);
+        const node *bc = r->children[best_idx];
+        double best_sel = scale * r->priors[best_idx] / (1.0 + bc->w) + sign * bc->u / bc->w;
+        for (int i = 0; i < n; i++) {
+            const node *c = r->children[i];
+            if (i == best_idx || !c || c->visits <= 0) continue;
+            double explore = best_sel - sign * c->u / c->w;
+            double wanted = explore <= 0 ? 1e100 : fmax(0.0, scale * r->priors[i] / explore - 1.0);
+            vals[i] = ceil(fmin(c->w, wanted));
+        }
+    }
     int lcb_idx = -1;
     double best_lcb = -1e10;
     for (int i = 0; i < n; i++) {
@@ -817,7 +920,7 @@ static tg_loc pick_move(tg_search *s, bool with_temperature) {
     int n = r->num_moves;
     double *vals = malloc(sizeof(double) * 3 * (size_t)n);
     if (!vals) abort();
-    if (!play_selection_values(s, vals, vals + n, vals + 2 * n)) {
+    if (!play_selection_values(s, r, vals, vals + n, vals + 2 * n)) {
         int i = highest_prior(r);
         result = r->moves[i];
     } else {
@@ -853,6 +956,29 @@ static tg_loc pick_move(tg_search *s, bool with_temperature) {
 
 tg_loc tg_search_best_move(tg_search *s) { return pick_move(s, false); }
 tg_loc tg_search_chosen_move(tg_search *s) { return pick_move(s, true); }
+
+/* KataGo's getPVFromNode: from node c on, the child with the highest play selection value at each step. */
+static void fill_pv(const tg_search *s, const node *c, tg_move_info *mi, int pv_len) {
+    double *vals = NULL;
+    int cap = 0;
+    while (mi->pv_len < pv_len && c->state == NODE_EXPANDED && !c->terminal && c->num_moves > 0) {
+        int n = c->num_moves;
+        if (n > cap) {
+            free(vals);
+            cap = n;
+            vals = malloc(sizeof(double) * 3 * (size_t)n);
+            if (!vals) abort();
+        }
+        if (!play_selection_values(s, c, vals, vals + n, vals + 2 * n)) break;
+        int best = -1;
+        for (int i = 0; i < n; i++)
+            if (c->children[i] && c->children[i]->visits > 0 && (best < 0 || vals[i] > vals[best])) best = i;
+        if (best < 0) break;
+        c = c->children[best];
+        mi->pv[mi->pv_len++] = c->move;
+    }
+    free(vals);
+}
 
 typedef struct order_entry {
     int idx;
@@ -891,7 +1017,7 @@ int tg_search_analysis(const tg_search *s, tg_move_info *out, int max, int pv_le
         double *vals = malloc(sizeof(double) * 3 * (size_t)n);
         order_entry *ord = malloc(sizeof(order_entry) * (size_t)n);
         if (!vals || !ord) abort();
-        if (play_selection_values(s, vals, vals + n, vals + 2 * n)) {
+        if (play_selection_values(s, r, vals, vals + n, vals + 2 * n)) {
             int m = 0;
             for (int i = 0; i < n; i++)
                 if (r->children[i] && r->children[i]->visits > 0)
@@ -910,22 +1036,14 @@ int tg_search_analysis(const tg_search *s, tg_move_info *out, int max, int pv_le
                 fill_stats(c, r->pla, &mi->utility, &mi->winrate, &mi->score_mean, &mi->score_stdev, &mi->score_lead);
                 mi->prior = r->priors[i];
                 mi->utility_lcb = vals[n + i];
-                mi->lcb = mi->winrate - (mi->utility - mi->utility_lcb) * 0.5;
+                /* PlayUtils::getHackedLCBForWinrate: the utility radius scaled to winrate units. */
+                const tg_search_params *sp = &s->p;
+                double hack = 0.5 * sp->win_loss_utility_factor / (utility_radius(sp) + 1e-20);
+                mi->lcb = mi->winrate - (mi->utility - mi->utility_lcb) * hack;
                 mi->play_selection_value = vals[i];
                 mi->order = count;
-                /* Principal variation: the most visited child at each step. */
-                const node *p = c;
                 mi->pv[mi->pv_len++] = c->move;
-                while (mi->pv_len < pv_len && p->state == NODE_EXPANDED && !p->terminal) {
-                    const node *b = NULL;
-                    for (int j = 0; j < p->num_moves; j++) {
-                        const node *q = p->children[j];
-                        if (q && q->visits > 0 && (!b || q->visits > b->visits)) b = q;
-                    }
-                    if (!b) break;
-                    mi->pv[mi->pv_len++] = b->move;
-                    p = b;
-                }
+                fill_pv(s, c, mi, pv_len);
                 count++;
             }
         }

@@ -46,7 +46,7 @@ typedef struct tg_move_info {
     double score_lead;     /* root player's side */
     double prior;          /* policy prior at the root (after rootPolicyTemperature) */
     double utility_lcb;    /* KataGo's lcb of the utility (root player's side) */
-    double lcb;            /* the same bound in winrate units (winrate minus half the utility radius) */
+    double lcb;            /* KataGo's hacked winrate LCB: winrate minus the utility radius scaled to winrate units */
     double play_selection_value; /* KataGo's play selection value (weight, LCB-adjusted) */
     int order;             /* 0 = the move the search would play */
     int pv_len;
@@ -68,7 +68,8 @@ void tg_search_free(tg_search *s);
 void tg_search_set_params(tg_search *s, const tg_search_params *params);
 const tg_search_params *tg_search_get_params(const tg_search *s);
 
-/* Sets the root position (copied) and clears the tree. */
+/* Sets the root position (copied) and clears the tree. When next_pla is not hist's presumed next player, the
+ * copied history is restarted from board with next_pla to move (KataGo's setPlayerAndClearHistory). */
 void tg_search_set_position(tg_search *s, const tg_board *board, const tg_history *hist, tg_color next_pla);
 /* Plays loc for pla at the root as KataGo's Search::makeMove does (tolerant legality, restarting the history
  * when pla is not the expected player; prevent_encore as in tg_history_play) and keeps that child's subtree
@@ -89,8 +90,8 @@ bool tg_search_run(tg_search *s, tg_color pla, const tg_search_limits *limits,
                    atomic_bool *stop, char *err, size_t errlen);
 
 /* The move with the highest play selection value (LCB-adjusted weight), without temperature; with no
- * visited child, the legal move with the highest prior (the root is evaluated if it never was);
- * TG_NULL_LOC only when there is no root evaluation at all. */
+ * visited child, the legal move with the highest prior; TG_NULL_LOC when the root was never evaluated
+ * (no tg_search_run since the tree was last cleared). */
 tg_loc tg_search_best_move(tg_search *s);
 /* KataGo's getChosenMoveLoc: the play selection values with chosenMoveTemperature (interpolated from
  * chosenMoveTemperatureEarly by chosenMoveTemperatureHalflife), sampled with the search's generator. */

@@ -38,6 +38,10 @@ void tg_search_params_default(tg_search_params *p) {
     p->root_num_symmetries_to_sample = 1;
     p->root_noise_enabled = false;
     p->num_virtual_losses_per_thread = 1.0;
+    p->use_uncertainty = true;
+    p->uncertainty_coeff = 0.25;
+    p->uncertainty_exponent = 1.0;
+    p->uncertainty_max_weight = 8.0;
     p->use_lcb_for_selection = true;
     p->lcb_stdevs = 5.0;
     p->min_visit_prop_for_lcb = 0.15;
@@ -95,6 +99,10 @@ static const param_spec SPECS[] = {
     PD("policyOptimism", policy_optimism, 0.0, 1.0),
     PI("rootNumSymmetriesToSample", root_num_symmetries_to_sample, 1, 8),
     PD("numVirtualLossesPerThread", num_virtual_losses_per_thread, 0.01, 1000.0),
+    PB("useUncertainty", use_uncertainty),
+    PD("uncertaintyCoeff", uncertainty_coeff, 0.0001, 1.0),
+    PD("uncertaintyExponent", uncertainty_exponent, 0.0, 2.0),
+    PD("uncertaintyMaxWeight", uncertainty_max_weight, 1.0, 100.0),
     PB("useLcbForSelection", use_lcb_for_selection),
     PD("lcbStdevs", lcb_stdevs, 1.0, 12.0),
     PD("minVisitPropForLCB", min_visit_prop_for_lcb, 0.0, 1.0),

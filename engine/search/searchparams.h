@@ -45,9 +45,14 @@ typedef struct tg_search_params {
     double nn_policy_temperature;        /* nnPolicyTemperature: 1.0 */
     double policy_optimism;              /* policyOptimism: 1.0 */
     double root_policy_optimism;         /* rootPolicyOptimism: min(policyOptimism, 0.2) */
-    int root_num_symmetries_to_sample;   /* rootNumSymmetriesToSample: 1 (only 1 is implemented) */
+    int root_num_symmetries_to_sample;   /* rootNumSymmetriesToSample: 1 (root evaluation averaged over this many) */
     bool root_noise_enabled;             /* rootNoiseEnabled: false (not implemented) */
     double num_virtual_losses_per_thread; /* numVirtualLossesPerThread: 1.0 */
+    /* Leaf weights from the network's short-term error heads (models >= 9) */
+    bool use_uncertainty;                /* useUncertainty: true */
+    double uncertainty_coeff;            /* uncertaintyCoeff: 0.25 */
+    double uncertainty_exponent;         /* uncertaintyExponent: 1.0 */
+    double uncertainty_max_weight;       /* uncertaintyMaxWeight: 8.0 */
 
     /* Move choice */
     bool use_lcb_for_selection;          /* useLcbForSelection: true */
