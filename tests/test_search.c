@@ -117,7 +117,7 @@ static void test_tactics(tg_nn_evaluator *ev) {
     CHECKF(best == loc_of("G6", 9), "capture: search played %s", name(best, 9, buf));
     CHECK(tg_search_root_visits(s) == 200);
     tg_move_info info[8];
-    int n = tg_search_analysis(s, info, 8, 10);
+    int n = tg_search_analysis(s, info, 8, 10, 0);
     CHECK(n >= 1 && info[0].move == best && info[0].order == 0);
     CHECK(n >= 1 && info[0].pv_len >= 2 && info[0].pv[0] == best);
     for (int i = 1; i < n; i++) CHECK(info[i].play_selection_value <= info[i - 1].play_selection_value);
@@ -136,7 +136,7 @@ static void test_tactics(tg_nn_evaluator *ev) {
     run_to(s, 200);
     best = tg_search_best_move(s);
     CHECKF(best == loc_of("G6", 9), "save: search played %s", name(best, 9, buf));
-    n = tg_search_analysis(s, info, 8, 10);
+    n = tg_search_analysis(s, info, 8, 10, 0);
     for (int i = 0; i < n && i < 3; i++)
         fprintf(stderr, "save: %s visits %lld winrate %.3f prior %.3f lcb %.3f\n", name(info[i].move, 9, buf),
                 (long long)info[i].visits, info[i].winrate, info[i].prior, info[i].lcb);
@@ -157,7 +157,7 @@ static void test_determinism_and_threads(tg_nn_evaluator *ev) {
         tg_search_set_position(s, &b, &h, TG_BLACK);
         run_to(s, 120);
         tg_move_info info[16];
-        counts[k] = tg_search_analysis(s, info, 16, 1);
+        counts[k] = tg_search_analysis(s, info, 16, 1, 0);
         for (int i = 0; i < counts[k]; i++) visits[k][i] = info[i].visits * 1000 + info[i].move;
         tg_search_free(s);
     }
@@ -176,7 +176,7 @@ static void test_determinism_and_threads(tg_nn_evaluator *ev) {
 
     /* Tree reuse: the chosen child's visits become the new root's. */
     tg_move_info info[4];
-    int n = tg_search_analysis(s, info, 4, 1);
+    int n = tg_search_analysis(s, info, 4, 1, 0);
     CHECK(n >= 1);
     int64_t child_visits = n >= 1 ? info[0].visits : 0;
     CHECK(tg_search_make_move(s, info[0].move, TG_BLACK, false));
@@ -213,7 +213,7 @@ static void test_terminal(tg_nn_evaluator *ev) {
     tg_search_set_position(s, &b, &h, TG_BLACK);
     run_to(s, 100);
     tg_move_info info[64];
-    int n = tg_search_analysis(s, info, 64, 3);
+    int n = tg_search_analysis(s, info, 64, 3, 0);
     bool found_pass = false;
     for (int i = 0; i < n; i++)
         if (info[i].move == TG_PASS_LOC) {
@@ -231,7 +231,7 @@ static void test_terminal(tg_nn_evaluator *ev) {
     s = tg_search_new(&p, ev, 5);
     tg_search_set_position(s, &b, &h, TG_BLACK);
     run_to(s, 60);
-    n = tg_search_analysis(s, info, 64, 3);
+    n = tg_search_analysis(s, info, 64, 3, 0);
     for (int i = 0; i < n; i++)
         if (info[i].move == TG_PASS_LOC && info[i].visits > 1) CHECK(info[i].pv_len > 1);
     tg_search_free(s);
@@ -274,7 +274,7 @@ static void progress(const tg_search *s, void *ctx) {
     cb_ctx *c = ctx;
     c->calls++;
     tg_move_info info[4];
-    (void)tg_search_analysis(s, info, 4, 5);
+    (void)tg_search_analysis(s, info, 4, 5, 0);
     if (c->calls >= 2) atomic_store(c->stop, true);
 }
 
@@ -310,7 +310,7 @@ static void test_stop_and_callback(tg_nn_evaluator *ev) {
     /* A move the tree does not hold, then a move out of turn: the tree is dropped, the position follows. */
     tg_loc far = loc_of("A1", 9);
     tg_move_info all[82];
-    int na = tg_search_analysis(s, all, 82, 1);
+    int na = tg_search_analysis(s, all, 82, 1, 0);
     int64_t far_visits = 0;
     for (int i = 0; i < na; i++)
         if (all[i].move == far) far_visits = all[i].visits;
@@ -349,7 +349,7 @@ static void test_uncertainty(const char *shared) {
         tg_search_set_position(s, &b, &h, TG_BLACK);
         run_to(s, 30);
         tg_move_info info[16];
-        int n = tg_search_analysis(s, info, 16, 1);
+        int n = tg_search_analysis(s, info, 16, 1, 0);
         bool all_unit = true;
         for (int i = 0; i < n; i++) {
             CHECK(info[i].weight > 0 && info[i].weight <= p.uncertainty_max_weight * (double)info[i].visits + 1e-9);

@@ -662,7 +662,7 @@ static bool check_value(const param_def *d, const char *value, char **norm, char
                 parsed = true;
         }
         if (!parsed) {
-            snprintf(err, errlen, "Could not parse '%s' as bool for key '%s' in config file" CLEAN_CONFIG_NAME, value,
+            snprintf(err, errlen, "Could not parse '%s' as bool for key '%s' in config file " CLEAN_CONFIG_NAME, value,
                      d->key);
             ok = false;
         } else {
@@ -678,11 +678,11 @@ static bool check_value(const param_def *d, const char *value, char **norm, char
         long long x = strtoll(v, &end, 10);
         if (!looks_numeric(v, false) || *end != '\0' || errno == ERANGE ||
             (d->type == T_INT && (x < INT32_MIN || x > INT32_MAX))) {
-            snprintf(err, errlen, "Could not parse '%s' as %s for key '%s' in config file" CLEAN_CONFIG_NAME, value,
+            snprintf(err, errlen, "Could not parse '%s' as %s for key '%s' in config file " CLEAN_CONFIG_NAME, value,
                      tname, d->key);
             ok = false;
         } else if ((double)x < d->min || (double)x > d->max) {
-            snprintf(err, errlen, "Key '%s' must be in the range %lld to %lld in config file" CLEAN_CONFIG_NAME,
+            snprintf(err, errlen, "Key '%s' must be in the range %lld to %lld in config file " CLEAN_CONFIG_NAME,
                      d->key, (long long)d->min, (long long)d->max);
             ok = false;
         } else {
@@ -694,14 +694,14 @@ static bool check_value(const param_def *d, const char *value, char **norm, char
         char *end;
         double x = strtod(v, &end);
         if (!looks_numeric(v, true) || *end != '\0') {
-            snprintf(err, errlen, "Could not parse '%s' as double for key '%s' in config file" CLEAN_CONFIG_NAME,
+            snprintf(err, errlen, "Could not parse '%s' as double for key '%s' in config file " CLEAN_CONFIG_NAME,
                      value, d->key);
             ok = false;
         } else if (isnan(x)) {
-            snprintf(err, errlen, "Key '%s' is nan in config file" CLEAN_CONFIG_NAME, d->key);
+            snprintf(err, errlen, "Key '%s' is nan in config file " CLEAN_CONFIG_NAME, d->key);
             ok = false;
         } else if (x < d->min || x > d->max) {
-            snprintf(err, errlen, "Key '%s' must be in the range %g to %g in config file" CLEAN_CONFIG_NAME, d->key,
+            snprintf(err, errlen, "Key '%s' must be in the range %g to %g in config file " CLEAN_CONFIG_NAME, d->key,
                      d->min, d->max);
             ok = false;
         } else {

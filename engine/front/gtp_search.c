@@ -121,11 +121,8 @@ typedef struct analysis_stream {
 /* One info line from the search's current state; nothing while no move has visits. */
 static void print_analysis(const tg_search *s, void *ctx) {
     analysis_stream *st = ctx;
-    int n = tg_search_analysis(s, st->moves, TG_MAX_PLAY_SIZE + 1, 15);
-    int shown = 0;
-    for (int i = 0; i < n && shown < st->args.max_moves; i++)
-        if (st->moves[i].visits > 0 || shown < st->args.min_moves)
-            st->moves[shown++] = st->moves[i];
+    int n = tg_search_analysis(s, st->moves, TG_MAX_PLAY_SIZE + 1, 15, st->args.min_moves);
+    int shown = n < st->args.max_moves ? n : st->args.max_moves;
     if (shown == 0)
         return;
     tg_root_info root;

@@ -1007,7 +1007,49 @@ static void fill_stats(const node *c, tg_color pla, double *utility, double *win
     *lead = sign * c->lead / w;
 }
 
-int tg_search_analysis(const tg_search *s, tg_move_info *out, int max, int pv_len) {
+/* KataGo's analysis fills up to minmoves with unvisited moves in policy order, valued as the search would
+ * value them before a first visit: first-play urgency for the utility, the parent's score statistics.
+ * Their lower bounds are the worst utility, since nothing is known about them yet. */
+static int fill_unvisited(const tg_search *s, const node *r, tg_move_info *out, int count, int want) {
+    if (count >= want || r->w <= 0)
+        return count;
+    double mass = 0;
+    for (int i = 0; i < r->num_moves; i++)
+        if (r->children[i])
+            mass += r->priors[i];
+    double sdf;
+    double fpu = fpu_value(s, r, true, mass, &sdf); /* White's side */
+    double parent_u = r->u / r->w, parent_wl = r->wl / r->w;
+    double white_wl = s->p.win_loss_utility_factor == 1.0 ? parent_wl + (fpu - parent_u) : 0.0;
+    white_wl = fmax(-1.0, fmin(1.0, white_wl));
+    double sign = r->pla == TG_WHITE ? 1.0 : -1.0;
+    double radius = utility_radius(&s->p);
+    double hack = 0.5 * s->p.win_loss_utility_factor / (radius + 1e-20);
+    double utility, winrate, score_mean, score_stdev, score_lead;
+    fill_stats(r, r->pla, &utility, &winrate, &score_mean, &score_stdev, &score_lead);
+    /* moves[] is sorted by decreasing prior, so the first unvisited ones are the ones policy likes best. */
+    for (int i = 0; i < r->num_moves && count < want; i++) {
+        if (r->children[i] && r->children[i]->visits > 0)
+            continue;
+        tg_move_info *mi = &out[count];
+        memset(mi, 0, sizeof *mi);
+        mi->move = r->moves[i];
+        mi->utility = sign * fpu;
+        mi->winrate = 0.5 * (1.0 + sign * white_wl);
+        mi->score_mean = score_mean;
+        mi->score_stdev = score_stdev;
+        mi->score_lead = score_lead;
+        mi->prior = r->priors[i];
+        mi->utility_lcb = -radius;
+        mi->lcb = mi->winrate - (mi->utility - mi->utility_lcb) * hack;
+        mi->order = count;
+        mi->pv[mi->pv_len++] = r->moves[i];
+        count++;
+    }
+    return count;
+}
+
+int tg_search_analysis(const tg_search *s, tg_move_info *out, int max, int pv_len, int min_moves) {
     tg_search *ms = (tg_search *)s; /* the mutex only */
     pthread_mutex_lock(&ms->mu);
     const node *r = s->root;
@@ -1046,6 +1088,7 @@ int tg_search_analysis(const tg_search *s, tg_move_info *out, int max, int pv_le
                 fill_pv(s, c, mi, pv_len);
                 count++;
             }
+            count = fill_unvisited(s, r, out, count, max < min_moves ? max : min_moves);
         }
         free(vals);
         free(ord);

@@ -97,8 +97,10 @@ tg_loc tg_search_best_move(tg_search *s);
  * chosenMoveTemperatureEarly by chosenMoveTemperatureHalflife), sampled with the search's generator. */
 tg_loc tg_search_chosen_move(tg_search *s);
 /* Fills out with up to max root moves that have visits, in KataGo's analysis order (play selection value,
- * then visits, then prior), each with a principal variation of at most pv_len moves. Returns the count. */
-int tg_search_analysis(const tg_search *s, tg_move_info *out, int max, int pv_len);
+ * then visits, then prior), each with a principal variation of at most pv_len moves, then, while fewer than
+ * min_moves are listed, unvisited moves in policy order (visits 0, first-play-urgency values), as KataGo's
+ * minmoves does. Returns the count. */
+int tg_search_analysis(const tg_search *s, tg_move_info *out, int max, int pv_len, int min_moves);
 void tg_search_root_info(const tg_search *s, tg_root_info *out);
 /* Root visits so far (reused ones included) and playouts of the last or current run. */
 int64_t tg_search_root_visits(const tg_search *s);

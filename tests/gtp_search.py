@@ -1,0 +1,635 @@
+#!/usr/bin/env python3
+"""The GTP search commands as a script test (shared/docs/clients.md sections 0, 2, 4 and 6).
+
+Checks, on 9x9 with a small network (maxVisits=40, numSearchThreads=1, searchRandSeed=7):
+ 1. kata-analyze: header `=` / `=<id>` on its own line, then info lines in KataGo's key order
+    (move visits edgeVisits utility winrate scoreMean scoreStdev scoreLead scoreSelfplay prior lcb
+    utilityLcb weight order pv), one value per key, numbers that parse, winrate in [0,1], integer
+    visits, scoreMean == scoreLead, order 0..n-1, legal-looking PV vertices, every move with visits;
+    `rootInfo true` appends ` rootInfo visits .. utility .. winrate .. scoreMean .. scoreStdev ..
+    scoreLead .. scoreSelfplay ..` (then KataGo's weight/raw* keys, optional); `maxmoves 2` caps the
+    segments; `minmoves 30` fills up with unvisited moves (visits 0) as KataGo's getAnalysisData does;
+    `ownership false pvVisits false` are accepted; the stream stays open (no blank line) until the
+    next input line.
+ 2. Stopping by `protocol_version` (Sabaki), `name` (Lizzie), `stop` (LizzieYzy), an empty line and a
+    `# comment` line: exactly one blank line ends the stream, no info line after it, then the stopping
+    command's own reply (none for the empty/comment line); ids: `5 kata-analyze` -> `=5`, `6 name` ->
+    `=6 KataGo`.
+ 3. lz-analyze: `info move X visits N winrate W prior P lcb L order K pv ...` with integer W/P/L,
+    W and P in 0..10000; kata-only keys (rootInfo, ownership) refused with `?`.
+ 4. analyze (hidden, Sabaki's): every float contains '.'; not in list_commands (known_command says
+    false, as in KataGo), kata-analyze is.
+ 5. `kata-analyze B 10\\nname\\nversion\\n` in one write: the analysis stops at once and the replies to
+    name and version follow in order; kata-genmove_analyze with input already waiting is not
+    interrupted (it searches to its limit, then the waiting commands run in order).
+ 6. genmove b plays a black stone where it says; reg_genmove leaves the board alone;
+    kata-genmove_analyze / lz-genmove_analyze: header, info lines, `play <vertex>`, blank line, and
+    the move is on the board.
+ 7. Determinism: two fresh engines with the same seed and one search thread give the same 3 genmoves.
+ 8. Errors: genmove with a bad colour or no argument -> `?`; kata-analyze with an unknown key -> `?`
+    and the engine keeps working; without -model, genmove and kata-analyze -> `?` naming the network.
+
+Exit 0: pass, 1: fail, 77: skipped (no network).
+"""
+
+import argparse
+import glob
+import os
+import re
+import sys
+import time
+
+import gtplib
+from gtplib import GtpEngine, GtpError
+
+SIZE = 9
+KATA_KEYS = ["move", "visits", "edgeVisits", "utility", "winrate", "scoreMean", "scoreStdev", "scoreLead",
+             "scoreSelfplay", "prior", "lcb", "utilityLcb", "weight", "order"]
+KATA_FLOAT_KEYS = ["utility", "winrate", "scoreMean", "scoreStdev", "scoreLead", "scoreSelfplay", "prior",
+                   "lcb", "utilityLcb", "weight"]
+LZ_KEYS = ["move", "visits", "winrate", "prior", "lcb", "order"]
+ROOT_KEYS = ["visits", "utility", "winrate", "scoreMean", "scoreStdev", "scoreLead", "scoreSelfplay"]
+# KataGo adds these after scoreSelfplay (weight always, the raw* ones when the root has a NN output).
+ROOT_OPTIONAL_KEYS = ["weight", "rawStWrError", "rawStScoreError", "rawVarTimeLeft"]
+VERTEX_RE = re.compile(r"^(?:pass|[A-HJ-T](?:[1-9]|1[0-9]))$", re.I)
+INT_RE = re.compile(r"^-?\d+$")
+OPENING = ["play B E5", "play W C3", "play B G6", "play W D6"]
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--engine", required=True, help="path of tengen")
+    p.add_argument("--model", help="network file (default: $TENGEN_SHARED_DIR/models/g170-*.bin.gz)")
+    p.add_argument("--config", default="maxVisits=40,numSearchThreads=1,searchRandSeed=7",
+                   help="-override-config value")
+    p.add_argument("--timeout", type=float, default=20.0, help="seconds allowed for each reply (default 20)")
+    p.add_argument("--verbose", "-v", action="store_true")
+    return p.parse_args()
+
+
+def find_model(explicit):
+    if explicit:
+        return explicit if os.path.isfile(explicit) else None
+    shared = os.environ.get("TENGEN_SHARED_DIR")
+    dirs = [shared] if shared else []
+    dirs.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "shared"))
+    for d in dirs:
+        found = sorted(glob.glob(os.path.join(d, "models", "g170-*.bin.gz")))
+        if found:
+            return found[0]
+    return None
+
+
+def short(s, limit=300):
+    return gtplib._shorten(s, limit)
+
+
+def vertex_ok(v):
+    m = VERTEX_RE.match(v)
+    if not m:
+        return False
+    if v.lower() == "pass":
+        return True
+    return int(v[1:]) <= SIZE and "ABCDEFGHJ".find(v[0].upper()) >= 0
+
+
+def num(s):
+    """float(s), or None when s is not a number (nan/inf count as not a number)."""
+    try:
+        f = float(s)
+    except ValueError:
+        return None
+    if f != f or f in (float("inf"), float("-inf")):
+        return None
+    return f
+
+
+class Search:
+    def __init__(self, args, model):
+        self.args = args
+        self.model = model
+        self.checker = gtplib.Checker("gtp_search")
+        self.engines = []
+
+    def check(self, cond, case, message):
+        return self.checker.check(cond, case, message)
+
+    def start(self, with_model=True):
+        a = "gtp"
+        if with_model:
+            a += " -model '%s'" % self.model
+        a += " -override-config " + self.args.config
+        for attempt in range(30):
+            try:
+                e = GtpEngine(gtplib.engine_argv(self.args.engine, a), name="engine", timeout=self.args.timeout)
+                break
+            except OSError as ex:        # the binary being rebuilt at this moment (EACCES, ETXTBSY, ENOENT)
+                if attempt == 29:
+                    raise
+                print("gtp_search: cannot start %s (%s), retrying" % (self.args.engine, ex), file=sys.stderr)
+                time.sleep(1.0)
+        self.engines.append(e)
+        return e
+
+    # ---- raw line reading (streams do not fit GtpEngine.read_response) ----------------------------
+
+    def line(self, e, what, timeout=None):
+        deadline = time.monotonic() + (self.args.timeout if timeout is None else timeout)
+        raw = e._next_line(deadline, what)
+        text = raw.decode("latin-1")
+        if not text.endswith("\n"):
+            raise GtpError("partial line at EOF: %r" % text)
+        text = text[:-1]
+        e.transcript.append("< " + short(text, 160))
+        return text
+
+    def pending_lines(self, e, wait):
+        """Lines that arrive within `wait` seconds (without blocking longer)."""
+        out = []
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                raw = e._lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except Exception:
+                break
+            if raw is None:
+                e._lines.put(None)
+                break
+            out.append(raw.decode("latin-1").rstrip("\n"))
+            if time.monotonic() >= deadline:
+                break
+        return out
+
+    def start_stream(self, e, case, command, want_header="=", want_infos=2, info_timeout=None):
+        """Send a streaming analyze command; check the header; wait for want_infos info lines (no blank
+        line meanwhile). Returns the info lines read so far, or None if the header was an error."""
+        e.send(command)
+        h = self.line(e, "the header of %r" % command)
+        if not self.check(h == want_header, case, "%r: header %r, want exactly %r" % (command, h, want_header)):
+            if h.startswith("?"):
+                self.line(e, "the end of the error reply")
+                return None
+        infos = []
+        t_end = time.monotonic() + (info_timeout or self.args.timeout)
+        while len(infos) < want_infos:
+            left = t_end - time.monotonic()
+            if left <= 0:
+                self.check(False, case, "%r: only %d info lines within %.0f s" % (command, len(infos), info_timeout or self.args.timeout))
+                break
+            try:
+                l = self.line(e, "info lines of %r" % command, timeout=left)
+            except gtplib.GtpTimeout:
+                self.check(False, case, "%r: only %d info lines within the time limit" % (command, len(infos)))
+                break
+            if not self.check(l != "", case, "%r: blank line (end of stream) before any input, after %d info lines"
+                              % (command, len(infos))):
+                return infos
+            self.check(l.startswith("info "), case, "%r: stream line does not start with 'info ': %r" % (command, short(l)))
+            infos.append(l)
+        return infos
+
+    def stop_stream(self, e, case, command, stopper, want_reply=None, reply_id=None):
+        """Send the stopping line and read the rest of the stream up to its blank line; then check that
+        the next line is the stopper's own reply (or, for empty/comment lines, the reply to a `name`
+        sent afterwards). Returns (info lines after the stop, seconds until the blank line)."""
+        t0 = time.monotonic()
+        e.send(stopper)
+        infos = []
+        while True:
+            l = self.line(e, "the end of %r after %r" % (command, stopper))
+            if l == "":
+                break
+            self.check(l.startswith("info "), case, "%r stopped by %r: line not starting with 'info ': %r"
+                       % (command, stopper, short(l)))
+            infos.append(l)
+        dt = time.monotonic() - t0
+        if want_reply is None:                 # empty or comment line: no reply of its own
+            e.send("name")
+            want_reply = "= KataGo"
+        r = e.read_response(waiting_for="the reply after stopping %r with %r" % (command, stopper))
+        self.check(not r.problems and r.lines[0].rstrip() == want_reply and len(r.lines) == 1, case,
+                   "%r stopped by %r: the next reply is %r, want %r right after the one blank line%s"
+                   % (command, stopper, str(r), want_reply, (" (problems: %s)" % r.problems) if r.problems else ""))
+        return infos, dt
+
+    # ---- line parsers -----------------------------------------------------------------------------
+
+    def check_kata_line(self, case, command, line, max_moves=None, root_info=False, sabaki=False, min_moves=0):
+        """Parse one kata-analyze info line as Lizzie/Sabaki would; returns the segments as dicts."""
+        where = "%r line %r" % (command, short(line, 240))
+        if not self.check(line.startswith("info "), case, where + ": does not start with 'info '"):
+            return []
+        body = line[len("info "):]
+        root = None
+        if " rootInfo " in body or body.endswith(" rootInfo"):
+            body, root = body.split(" rootInfo", 1)
+            root = root.strip()
+        self.check((root is not None) == root_info, case, where + ": rootInfo block %s" %
+                   ("missing" if root_info else "present but not asked for"))
+        segs = body.split(" info ")
+        if max_moves is not None:
+            self.check(len(segs) <= max_moves, case, where + ": %d segments, maxmoves is %d" % (len(segs), max_moves))
+        out = []
+        for i, seg in enumerate(segs):
+            toks = seg.split(" ")
+            if not self.check("pv" in toks, case, where + ": segment %d has no pv: %r" % (i, seg)):
+                continue
+            p = toks.index("pv")
+            kv = toks[:p]
+            pv = toks[p + 1:]
+            keys = kv[0::2]
+            vals = kv[1::2]
+            if not self.check(keys == KATA_KEYS and len(vals) == len(keys), case,
+                              where + ": segment %d keys %s, want %s with one value each" % (i, keys, KATA_KEYS)):
+                continue
+            d = dict(zip(keys, vals))
+            self.check(vertex_ok(d["move"]), case, where + ": segment %d move %r" % (i, d["move"]))
+            self.check(INT_RE.match(d["visits"]) and (int(d["visits"]) > 0 or i < min_moves), case,
+                       where + ": segment %d visits %r not a positive integer (only minmoves shows unvisited moves)"
+                       % (i, d["visits"]))
+            self.check(INT_RE.match(d["edgeVisits"]), case, where + ": segment %d edgeVisits %r" % (i, d["edgeVisits"]))
+            self.check(INT_RE.match(d["order"]) and int(d["order"]) == i, case,
+                       where + ": segment %d has order %r, want %d" % (i, d["order"], i))
+            for k in KATA_FLOAT_KEYS:
+                if not self.check(num(d[k]) is not None, case, where + ": segment %d %s %r is not a number" % (i, k, d[k])):
+                    continue
+                if sabaki:
+                    self.check("." in d[k], case, where + ": segment %d %s %r has no '.' (analyze uses %%#g)" % (i, k, d[k]))
+            w = num(d["winrate"])
+            self.check(w is not None and 0.0 <= w <= 1.0, case, where + ": segment %d winrate %r not in [0,1]" % (i, d["winrate"]))
+            pr = num(d["prior"])
+            self.check(pr is not None and 0.0 <= pr <= 1.0, case, where + ": segment %d prior %r not in [0,1]" % (i, d["prior"]))
+            self.check(d["scoreMean"] == d["scoreLead"], case,
+                       where + ": segment %d scoreMean %r != scoreLead %r" % (i, d["scoreMean"], d["scoreLead"]))
+            self.check(len(pv) >= 1 and all(vertex_ok(v) for v in pv), case,
+                       where + ": segment %d pv %r not a run of vertices" % (i, pv))
+            self.check(len(pv) >= 1 and pv[0] == d["move"], case,
+                       where + ": segment %d pv does not start with the move %r" % (i, d["move"]))
+            out.append(d)
+        moves = [d["move"] for d in out]
+        self.check(len(set(moves)) == len(moves), case, where + ": a move appears twice: %s" % moves)
+        if root is not None:
+            toks = root.split(" ")
+            keys, vals = toks[0::2], toks[1::2]
+            n = len(ROOT_KEYS)
+            ok = (keys[:n] == ROOT_KEYS and len(vals) == len(keys) and
+                  keys[n:] == ROOT_OPTIONAL_KEYS[:len(keys) - n])
+            if self.check(ok, case, where + ": rootInfo keys %s, want %s [+ %s] with one value each"
+                          % (keys, ROOT_KEYS, ROOT_OPTIONAL_KEYS)):
+                d = dict(zip(keys, vals))
+                self.check(INT_RE.match(d["visits"]) and int(d["visits"]) >= sum(int(s["visits"]) for s in out),
+                           case, where + ": rootInfo visits %r not an integer >= the moves' visits" % d["visits"])
+                for k in keys[1:]:
+                    self.check(num(d[k]) is not None, case, where + ": rootInfo %s %r is not a number" % (k, d[k]))
+                w = num(d["winrate"])
+                self.check(w is not None and 0 <= w <= 1, case, where + ": rootInfo winrate %r" % d["winrate"])
+                self.check(d["scoreMean"] == d["scoreLead"], case, where + ": rootInfo scoreMean != scoreLead")
+        return out
+
+    def check_lz_line(self, case, command, line):
+        where = "%r line %r" % (command, short(line, 240))
+        if not self.check(line.startswith("info "), case, where + ": does not start with 'info '"):
+            return []
+        out = []
+        for i, seg in enumerate(line[len("info "):].split(" info ")):
+            toks = seg.split(" ")
+            if not self.check("pv" in toks, case, where + ": segment %d has no pv" % i):
+                continue
+            p = toks.index("pv")
+            keys, vals, pv = toks[:p][0::2], toks[:p][1::2], toks[p + 1:]
+            if not self.check(keys == LZ_KEYS and len(vals) == len(keys), case,
+                              where + ": segment %d keys %s, want %s" % (i, keys, LZ_KEYS)):
+                continue
+            d = dict(zip(keys, vals))
+            self.check(vertex_ok(d["move"]), case, where + ": segment %d move %r" % (i, d["move"]))
+            for k in ("visits", "winrate", "prior", "lcb", "order"):
+                self.check(INT_RE.match(d[k]), case, where + ": segment %d %s %r is not an integer" % (i, k, d[k]))
+            if all(INT_RE.match(d[k]) for k in ("visits", "winrate", "prior", "order")):
+                self.check(int(d["visits"]) > 0, case, where + ": segment %d has 0 visits" % i)
+                self.check(0 <= int(d["winrate"]) <= 10000, case, where + ": segment %d winrate %s" % (i, d["winrate"]))
+                self.check(0 <= int(d["prior"]) <= 10000, case, where + ": segment %d prior %s" % (i, d["prior"]))
+                self.check(int(d["order"]) == i, case, where + ": segment %d order %s" % (i, d["order"]))
+            self.check(len(pv) >= 1 and all(vertex_ok(v) for v in pv) and pv[0] == d["move"], case,
+                       where + ": segment %d pv %r" % (i, pv))
+            out.append(d)
+        return out
+
+    def board(self, e, case):
+        r = e.command("showboard")
+        try:
+            stones, _ = gtplib.parse_katago_showboard(r.text, SIZE, SIZE)
+        except ValueError as ex:
+            self.check(False, case, "showboard unparsable (%s): %r" % (ex, short(str(r), 600)))
+            return None
+        return stones
+
+    def setup(self, e):
+        for c in ["boardsize 9", "clear_board", "komi 7"] + OPENING:
+            e.ok(c)
+
+    # ---- the checks -------------------------------------------------------------------------------
+
+    def check_kata_analyze(self, e):
+        case = "kata-analyze"
+        cmd = "kata-analyze B 20"
+        # The first search also pays for the network's start-up: allow the full timeout.
+        infos = self.start_stream(e, case, cmd, want_infos=3)
+        for l in infos:
+            self.check_kata_line(case, cmd, l)
+        # Still open: nothing more than info lines for a while, and certainly no blank line.
+        extra = self.pending_lines(e, 0.3)
+        self.check("" not in extra, case, "%r: a blank line arrived before any input: %r" % (cmd, extra))
+        self.stop_stream(e, case, cmd, "name", "= KataGo")
+
+        case = "kata-analyze rootInfo"
+        cmd = "kata-analyze B 20 rootInfo true"
+        for l in self.start_stream(e, case, cmd, want_infos=2) or []:
+            self.check_kata_line(case, cmd, l, root_info=True)
+        self.stop_stream(e, case, cmd, "protocol_version", "= 2")
+
+        case = "kata-analyze maxmoves"
+        cmd = "kata-analyze 20 maxmoves 2"
+        infos = self.start_stream(e, case, cmd, want_infos=3) or []
+        for l in infos:
+            self.check_kata_line(case, cmd, l, max_moves=2)
+        self.stop_stream(e, case, cmd, "stop", "=")
+
+        # minmoves: KataGo's getAnalysisData fills up to minmoves with unvisited moves in policy order
+        # (visits 0), so every line has at least that many segments even at the first report.
+        case = "kata-analyze minmoves"
+        cmd = "kata-analyze B interval 5 minmoves 30"
+        for l in self.start_stream(e, case, cmd, want_infos=2) or []:
+            segs = self.check_kata_line(case, cmd, l, min_moves=30)
+            self.check(len(segs) >= 30, case, "%r: a line has %d segments, want >= 30 (zero-visit moves by policy"
+                       " fill up to minmoves): %r" % (cmd, len(segs), short(l, 200)))
+        self.stop_stream(e, case, cmd, "protocol_version", "= 2")
+
+        case = "kata-analyze white"
+        cmd = "kata-analyze W 20 ownership false pvVisits false"   # options asked off: accepted, nothing added
+        for l in self.start_stream(e, case, cmd, want_infos=1) or []:
+            self.check_kata_line(case, cmd, l)
+        self.stop_stream(e, case, cmd, "name", "= KataGo")
+
+    def check_stoppers(self, e):
+        case = "stopping"
+        for stopper, want in [("protocol_version", "= 2"), ("name", "= KataGo"), ("stop", "="),
+                              ("", None), ("# a comment", None), ("   ", None)]:
+            cmd = "kata-analyze B 10"
+            infos = self.start_stream(e, case, cmd, want_infos=1)
+            if infos is None:
+                continue
+            after, dt = self.stop_stream(e, case + " " + repr(stopper), cmd, stopper, want)
+            self.check(dt < 3.0, case, "%r took %.1f s to stop after %r" % (cmd, dt, stopper))
+        case = "stopping with ids"
+        cmd = "5 kata-analyze B 20"
+        infos = self.start_stream(e, case, cmd, want_header="=5", want_infos=1)
+        for l in infos or []:
+            self.check_kata_line(case, cmd, l)
+        self.stop_stream(e, case, cmd, "6 name", "=6 KataGo")
+        cmd = "7 lz-analyze 10"
+        self.start_stream(e, case, cmd, want_header="=7", want_infos=1)
+        self.stop_stream(e, case, cmd, "8 stop", "=8")
+
+    def check_lz_analyze(self, e):
+        case = "lz-analyze"
+        cmd = "lz-analyze 20"
+        infos = self.start_stream(e, case, cmd, want_infos=2) or []
+        for l in infos:
+            self.check_lz_line(case, cmd, l)
+        self.stop_stream(e, case, cmd, "name", "= KataGo")
+        cmd = "lz-analyze B 20 maxmoves 1"
+        for l in self.start_stream(e, case, cmd, want_infos=2) or []:
+            segs = self.check_lz_line(case, cmd, l)
+            self.check(len(segs) <= 1, case, "%r: %d segments" % (cmd, len(segs)))
+        self.stop_stream(e, case, cmd, "protocol_version", "= 2")
+        for bad in ["lz-analyze B 20 rootInfo true", "lz-analyze B 20 ownership true"]:
+            r = e.command(bad)
+            self.check(r.error and not r.problems, case, "%r answered %r, want '?' (kata-only key)" % (bad, str(r)))
+        self.check(e.ok("name") == "KataGo", case, "engine not working after refused lz-analyze")
+
+    def check_sabaki_analyze(self, e):
+        case = "analyze"
+        cmd = "analyze B 20"
+        for l in self.start_stream(e, case, cmd, want_infos=2) or []:
+            self.check_kata_line(case, cmd, l, sabaki=True)
+        self.stop_stream(e, case, cmd, "protocol_version", "= 2")
+        cmds = e.ok("list_commands").split("\n")
+        self.check("analyze" not in cmds and "genmove_analyze" not in cmds, case,
+                   "list_commands shows the hidden analyze/genmove_analyze")
+        for c in ["kata-analyze", "lz-analyze", "kata-genmove_analyze", "lz-genmove_analyze", "genmove", "reg_genmove"]:
+            self.check(c in cmds, case, "list_commands lacks %s" % c)
+        # KataGo's known_command looks in the same list, so the hidden commands are "false" there too.
+        for c, want in [("analyze", "false"), ("genmove_analyze", "false"), ("kata-analyze", "true")]:
+            r = e.command("known_command " + c)
+            self.check(r.ok and r.text == want, case, "known_command %s answered %r, want '= %s'" % (c, str(r), want))
+
+    def check_pipelined(self, e):
+        case = "pipelined stop"
+        t0 = time.monotonic()
+        e.send_raw("kata-analyze B 10\nname\nversion\n")
+        h = self.line(e, "the header of the pipelined kata-analyze")
+        self.check(h == "=", case, "header %r, want '='" % h)
+        n = 0
+        while True:
+            l = self.line(e, "the end of the pipelined kata-analyze")
+            if l == "":
+                break
+            n += 1
+            self.check(l.startswith("info "), case, "unexpected line in the stream: %r" % short(l))
+        dt = time.monotonic() - t0
+        self.check(dt < 3.0, case, "analysis with input already waiting took %.1f s to stop" % dt)
+        r1 = e.read_response(waiting_for="name after the pipelined kata-analyze")
+        r2 = e.read_response(waiting_for="version after the pipelined kata-analyze")
+        self.check(str(r1) == "= KataGo" and not r1.problems, case, "reply to name: %r (problems %s)" % (str(r1), r1.problems))
+        self.check(r2.ok and re.match(r"1\.\d+\.\d+", r2.text) and not r2.problems, case,
+                   "reply to version: %r (problems %s)" % (str(r2), r2.problems))
+        # Also from a genmove_analyze: the next commands queue behind it and run in order.
+        # A fresh position (B A1 was never searched), so the search takes a while with input waiting.
+        e.send_raw("play B A1\nkata-genmove_analyze W 5\nundo\nundo\nname\n")
+        r0 = e.read_response()
+        self.check(r0.ok, case, "play B A1 answered %r" % str(r0))
+        h = self.line(e, "kata-genmove_analyze header")
+        self.check(h == "=", case, "kata-genmove_analyze header %r" % h)
+        lines = []
+        while True:
+            l = self.line(e, "kata-genmove_analyze lines")
+            if l == "":
+                break
+            lines.append(l)
+        self.check(lines and lines[-1].startswith("play "), case,
+                   "kata-genmove_analyze with input waiting: last line %r, want 'play X' (not interrupted)"
+                   % (lines[-1] if lines else None))
+        self.check(len(lines) >= 2, case, "kata-genmove_analyze W 5 with input waiting: %d info lines, want >= 1"
+                   " (it must search to its normal limit, 40 visits)" % (len(lines) - 1))
+        for l in lines[:-1]:
+            self.check_kata_line(case, "kata-genmove_analyze W 5", l)
+        r1 = e.read_response()
+        r1b = e.read_response()
+        r2 = e.read_response()
+        self.check(str(r1) in ("= ", "=") and str(r1b) in ("= ", "="), case,
+                   "undo, undo after kata-genmove_analyze answered %r, %r" % (str(r1), str(r1b)))
+        self.check(str(r2) == "= KataGo", case, "name after kata-genmove_analyze/undo answered %r" % str(r2))
+
+    def check_genmove(self, e):
+        case = "genmove"
+        before = self.board(e, case) or {}
+        r = e.command("genmove b")
+        mv = r.text
+        if self.check(r.ok and not r.problems and vertex_ok(mv), case, "genmove b answered %r" % str(r)):
+            after = self.board(e, case) or {}
+            if mv.lower() != "pass":
+                xy = gtplib.parse_vertex(mv, SIZE)
+                self.check(xy not in before and after.get(xy) == "X", case,
+                           "genmove b answered %s but showboard has %r there" % (mv, after.get(xy)))
+                diff = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+                self.check(diff == {xy}, case, "genmove b %s changed points %s (want just that one; no captures"
+                           " expected in this opening)" % (mv, sorted(diff)))
+            else:
+                self.check(after == before, case, "genmove b passed but the board changed")
+        # reg_genmove: a move, but nothing played.
+        before = self.board(e, case) or {}
+        r = e.command("reg_genmove w")
+        self.check(r.ok and not r.problems and vertex_ok(r.text), case, "reg_genmove w answered %r" % str(r))
+        after = self.board(e, case) or {}
+        self.check(after == before, case, "reg_genmove w changed the board")
+        # Upper-case and long colour names.
+        r = e.command("reg_genmove BLACK")
+        self.check(r.ok and vertex_ok(r.text), case, "reg_genmove BLACK answered %r" % str(r))
+
+        for style, cmd, color in [("kata", "kata-genmove_analyze W 1", "O"), ("lz", "lz-genmove_analyze B 1", "X"),
+                                  ("sabaki", "genmove_analyze W 1", "O")]:
+            case = cmd.split()[0]
+            before = self.board(e, case) or {}
+            e.send(cmd)
+            h = self.line(e, "the header of %r" % cmd)
+            self.check(h == "=", case, "%r: header %r, want '='" % (cmd, h))
+            lines = []
+            while True:
+                l = self.line(e, "the lines of %r" % cmd)
+                if l == "":
+                    break
+                lines.append(l)
+            if not self.check(lines and re.fullmatch(r"play (\S+)", lines[-1]), case,
+                              "%r: last line %r, want 'play <vertex>'" % (cmd, lines[-1] if lines else None)):
+                continue
+            mv = lines[-1].split()[1]
+            self.check(vertex_ok(mv), case, "%r: play %r not a vertex" % (cmd, mv))
+            infos = lines[:-1]
+            self.check(len(infos) >= 1, case, "%r: no info lines before 'play' (interval 1 cs, 40 visits)" % cmd)
+            for l in infos:
+                if style == "lz":
+                    self.check_lz_line(case, cmd, l)
+                else:
+                    self.check_kata_line(case, cmd, l, sabaki=(style == "sabaki"))
+            extra = self.pending_lines(e, 0.05)
+            self.check(not extra, case, "%r: output after the blank line: %r" % (cmd, extra))
+            after = self.board(e, case) or {}
+            if vertex_ok(mv) and mv.lower() != "pass":
+                xy = gtplib.parse_vertex(mv, SIZE)
+                self.check(after.get(xy) == color and xy not in before, case,
+                           "%r played %s but showboard has %r there" % (cmd, mv, after.get(xy)))
+
+        case = "genmove with id"
+        r = e.command("12 genmove w")
+        self.check(r.ok and r.id == "12" and vertex_ok(r.text), case, "'12 genmove w' answered %r" % str(r))
+        e.send("13 kata-genmove_analyze b 1000")
+        h = self.line(e, "the header of '13 kata-genmove_analyze b 1000'")
+        self.check(h == "=13", case, "'13 kata-genmove_analyze b 1000': header %r, want '=13'" % h)
+        while self.line(e, "the end of '13 kata-genmove_analyze'") != "":
+            pass
+
+    def check_errors(self, e):
+        case = "errors"
+        for bad in ["genmove x", "genmove", "genmove b w", "reg_genmove purple", "kata-genmove_analyze X 10",
+                    "kata-analyze B 20 foo 1", "kata-analyze B 20 interval", "kata-analyze B -5",
+                    "kata-analyze B 20 rootInfo maybe", "lz-analyze B 20 maxmoves x"]:
+            r = e.command(bad)
+            self.check(r.error and not r.problems, case, "%r answered %r, want '?'" % (bad, str(r)))
+        r = e.command("9 kata-analyze B 20 foo 1")
+        self.check(r.error and r.id == "9", case, "'9 kata-analyze B 20 foo 1' answered %r, want '?9 ...'" % str(r))
+        self.check(e.ok("name") == "KataGo", case, "engine not answering name after the errors")
+        # The engine still analyses after a refused analysis.
+        cmd = "kata-analyze B 10"
+        infos = self.start_stream(e, case, cmd, want_infos=1)
+        self.stop_stream(e, case, cmd, "name", "= KataGo")
+
+    def check_no_model(self):
+        case = "no network"
+        e = self.start(with_model=False)
+        for c in ["genmove b", "reg_genmove b", "kata-analyze B 10", "lz-analyze 10", "kata-genmove_analyze b 10"]:
+            r = e.command(c)
+            self.check(r.error and not r.problems and re.search(r"network|model", r.text, re.I), case,
+                       "%r without -model answered %r, want '? ...' naming the missing network" % (c, str(r)))
+        self.check(e.ok("name") == "KataGo", case, "engine without -model not answering name")
+        e.close()
+
+    def check_determinism(self):
+        case = "determinism"
+        engines = [self.start(), self.start()]
+        cmds = ["boardsize 9", "clear_board", "komi 7", "play B E5", "genmove w", "genmove b", "genmove w",
+                "reg_genmove b"]
+        for e in engines:                      # both search at the same time
+            e.send_raw("".join(c + "\n" for c in cmds))
+        seqs = []
+        for e in engines:
+            seqs.append([str(e.read_response(waiting_for="determinism run")) for _ in cmds])
+        self.check(seqs[0] == seqs[1], case, "two engines, same seed, one thread: %s vs %s" % (seqs[0], seqs[1]))
+        for i, r in enumerate(seqs[0][4:]):
+            self.check(r.startswith("= ") and vertex_ok(r[2:]), case, "%r answered %r" % (cmds[4 + i], r))
+        for e in engines:
+            e.close()
+
+    def run(self):
+        t0 = time.monotonic()
+        e = self.start()
+        self.setup(e)
+        steps = [("kata-analyze", lambda: self.check_kata_analyze(e)),
+                 ("stoppers", lambda: self.check_stoppers(e)),
+                 ("lz-analyze", lambda: self.check_lz_analyze(e)),
+                 ("analyze", lambda: self.check_sabaki_analyze(e)),
+                 ("pipelined", lambda: self.check_pipelined(e)),
+                 ("errors", lambda: self.check_errors(e)),
+                 ("genmove", lambda: self.check_genmove(e)),
+                 ("no network", self.check_no_model),
+                 ("determinism", self.check_determinism)]
+        for name, fn in steps:
+            t = time.monotonic()
+            try:
+                fn()
+            except GtpError as ex:
+                self.check(False, name, "protocol failure: %s" % ex)
+                eng = self.engines[-1] if name in ("no network", "determinism") else e
+                print("  recent transcript:\n    " + "\n    ".join(list(eng.transcript)[-12:]), file=sys.stderr)
+                if not e.alive() or name not in ("no network", "determinism"):
+                    # The main engine's stream state is unknown now: start over with a fresh one.
+                    e.close()
+                    e = self.start()
+                    self.setup(e)
+            if self.args.verbose:
+                print("%-12s %.1f s" % (name, time.monotonic() - t), file=sys.stderr)
+        e.close()
+        for eng in self.engines:
+            eng.close()
+        strays = [(w, l) for eng in self.engines for (w, l) in eng.stray]
+        self.check(not strays, "stray output", "lines outside replies: %s" % strays[:5])
+        self.checker.report_rest()
+        dt = time.monotonic() - t0
+        if self.checker.failures:
+            print("gtp_search: FAIL: %d of %d checks failed (%.1f s)" % (len(self.checker.failures),
+                                                                    self.checker.checks, dt), file=sys.stderr)
+            return 1
+        print("gtp_search: PASS: %d checks (%.1f s)" % (self.checker.checks, dt))
+        return 0
+
+
+def main():
+    args = parse_args()
+    model = find_model(args.model)
+    if model is None:
+        print("gtp_search: SKIP: no network ($TENGEN_SHARED_DIR/models/g170-*.bin.gz missing)", file=sys.stderr)
+        return 77
+    return Search(args, model).run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
