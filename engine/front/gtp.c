@@ -263,6 +263,8 @@ int tg_gtp_run(tg_gtp *g, FILE *in, FILE *out) {
     reply r;
     tg_strbuf_init(&r.text);
     for (; (line = tg_line_queue_pop(input, &got)) != NULL; free(line)) {
+        /* Any input ends pondering, as it ends analysis; the line is then handled as usual. */
+        gtp_stop_pondering(g);
         clean_line(line, got);
         char *p = line;
         while (*p == ' ')
@@ -315,11 +317,14 @@ int tg_gtp_run(tg_gtp *g, FILE *in, FILE *out) {
         }
         if (!r.streamed)
             write_response(out, has_id, id, &r);
+        if (!r.quit)
+            gtp_maybe_start_pondering(g);
         if (r.quit) {
             free(line);
             break;
         }
     }
+    gtp_stop_pondering(g);
     g->input = NULL;
     tg_line_queue_stop(input);
     tg_strbuf_free(&r.text);

@@ -155,6 +155,7 @@ void cmd_play(tg_gtp *g, int argc, char **argv, reply *r) {
         return;
     if (!gtp_play_move(g, loc, pla))
         return gtp_fail(r, "illegal move");
+    g->ponder_requested = true;
 }
 
 /* Strict legality (GNU Go's is_legal): what the engine itself would be allowed to play. */

@@ -59,6 +59,12 @@ struct tg_gtp {
     double resign_min_moves_per_board_area;
     double *recent_winloss;           /* White's win-loss value after each genmove of this game */
     int num_recent_winloss, cap_recent_winloss;
+
+    /* Pondering (ponderingEnabled): searching on the opponent's time until the next command. */
+    bool pondering_enabled;
+    bool ponder_requested;            /* set by play and genmove: ponder once the reply is out */
+    tg_search_limits ponder_limits;   /* maxVisitsPondering, maxPlayoutsPondering, maxTimePondering */
+    struct gtp_ponder *ponder;        /* the running ponder search, or NULL */
 };
 
 /* The response to one command, filled by its handler. */
@@ -117,6 +123,11 @@ void cmd_kata_raw_nn(tg_gtp *g, int argc, char **argv, reply *r);
 
 /* Creates the search and reads the search and resignation settings (gtp_search.c). */
 bool gtp_search_setup(tg_gtp *g, tg_nn_evaluator *nn, char *err, size_t errlen);
+
+/* Starts pondering if it is enabled and a play or genmove asked for it; stops it (waiting for the search
+ * to end) before the next command runs (gtp_search.c). */
+void gtp_maybe_start_pondering(tg_gtp *g);
+void gtp_stop_pondering(tg_gtp *g);
 
 /* Search commands: genmove and analysis (gtp_search.c). */
 void cmd_clear_cache(tg_gtp *g, int argc, char **argv, reply *r);

@@ -230,6 +230,17 @@ bool gtp_search_setup(tg_gtp *g, tg_nn_evaluator *nn, char *err, size_t errlen) 
     if (!ok)
         return false;
     g->resign_consec_turns = (int)consec;
+    int64_t ponder_visits, ponder_playouts;
+    double ponder_time;
+    if (!tg_config_get_bool(g->cfg, "ponderingEnabled", false, &g->pondering_enabled, err, errlen) ||
+        !tg_config_get_int(g->cfg, "maxVisitsPondering", (int64_t)1 << 50, 1, (int64_t)1 << 50, &ponder_visits, err,
+                           errlen) ||
+        !tg_config_get_int(g->cfg, "maxPlayoutsPondering", (int64_t)1 << 50, 1, (int64_t)1 << 50, &ponder_playouts, err,
+                           errlen) ||
+        !tg_config_get_double(g->cfg, "maxTimePondering", 1e20, 0.0, 1e20, &ponder_time, err, errlen))
+        return false;
+    g->ponder_limits = (tg_search_limits){.max_visits = ponder_visits, .max_playouts = ponder_playouts,
+                                          .max_time = ponder_time};
     /* Without searchRandSeed every run differs, as in KataGo. */
     uint64_t seed = g->search_params.has_seed ? g->search_params.seed
                                               : ((uint64_t)time(NULL) * 0x9E3779B97F4A7C15ULL) ^ (uint64_t)getpid();
@@ -319,6 +330,54 @@ static bool record_and_check_resign(tg_gtp *g, tg_color pla) {
                                                  pla, white_lead);
 }
 
+/* ------------------------------------------------------------------ pondering */
+
+struct gtp_ponder {
+    pthread_t thread;
+    tg_search *search;
+    tg_color pla;
+    tg_search_limits limits;
+    atomic_bool stop;
+};
+
+static void *run_ponder(void *arg) {
+    struct gtp_ponder *p = arg;
+    char err[256];
+    if (!tg_search_run(p->search, p->pla, &p->limits, NULL, 0, NULL, &p->stop, err, sizeof err))
+        tg_log_warn("pondering stopped: %s", err);
+    return NULL;
+}
+
+void gtp_maybe_start_pondering(tg_gtp *g) {
+    bool wanted = g->ponder_requested;
+    g->ponder_requested = false;
+    if (!wanted || !g->pondering_enabled || !g->search || g->ponder || g->hist.is_game_finished)
+        return;
+    struct gtp_ponder *p = calloc(1, sizeof *p);
+    if (!p)
+        return;
+    sync_search(g);
+    p->search = g->search;
+    p->pla = g->next_pla;
+    p->limits = g->ponder_limits;
+    atomic_init(&p->stop, false);
+    if (pthread_create(&p->thread, NULL, run_ponder, p) != 0) {
+        free(p);
+        return;
+    }
+    g->ponder = p;
+}
+
+void gtp_stop_pondering(tg_gtp *g) {
+    struct gtp_ponder *p = g->ponder;
+    if (!p)
+        return;
+    atomic_store(&p->stop, true);
+    pthread_join(p->thread, NULL);
+    free(p);
+    g->ponder = NULL;
+}
+
 /* clear_cache: forget cached network results and the search tree, so the next search starts afresh. */
 void cmd_clear_cache(tg_gtp *g, int argc, char **argv, reply *r) {
     (void)argc, (void)argv, (void)r;
@@ -372,6 +431,7 @@ static void genmove_common(tg_gtp *g, int argc, char **argv, reply *r, bool play
     }
     if (play && !gtp_play_move(g, move, pla))
         return gtp_fail(r, "the search chose an illegal move");
+    g->ponder_requested = play;
     char vertex[8];
     tg_strbuf_append(&r->text, tg_loc_str(move, g->board.xsize, g->board.ysize, vertex));
 }
@@ -397,6 +457,7 @@ static void genmove_analyze(tg_gtp *g, int argc, char **argv, reply *r, int styl
     if (search_for_move(g, a.pla, &st, &move, &inner) && gtp_play_move(g, move, a.pla)) {
         char vertex[8];
         fprintf(g->out, "play %s\n\n", tg_loc_str(move, g->board.xsize, g->board.ysize, vertex));
+        g->ponder_requested = true;
     } else {
         tg_log_warn("genmove_analyze failed: %s", inner.text.data);
         fputs("\n", g->out);
