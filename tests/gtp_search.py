@@ -18,7 +18,7 @@ Checks, on 9x9 with a small network (maxVisits=40, numSearchThreads=1, searchRan
  3. lz-analyze: `info move X visits N winrate W prior P lcb L order K pv ...` with integer W/P/L,
     W and P in 0..10000; kata-only keys (rootInfo, ownership) refused with `?`.
  4. analyze (hidden, Sabaki's): every float contains '.'; not in list_commands (known_command says
-    false, as in KataGo), kata-analyze is.
+    false, as in KataGo), kata-analyze is; kata-only keys (ownership, rootInfo) refused with `?`.
  5. `kata-analyze B 10\\nname\\nversion\\n` in one write: the analysis stops at once and the replies to
     name and version follow in order; kata-genmove_analyze with input already waiting is not
     interrupted (it searches to its limit, then the waiting commands run in order).
@@ -28,6 +28,17 @@ Checks, on 9x9 with a small network (maxVisits=40, numSearchThreads=1, searchRan
  7. Determinism: two fresh engines with the same seed and one search thread give the same 3 genmoves.
  8. Errors: genmove with a bad colour or no argument -> `?`; kata-analyze with an unknown key -> `?`
     and the engine keeps working; without -model, genmove and kata-analyze -> `?` naming the network.
+ 9. Ownership and PV blocks (KataGo's order): each move segment is `... pv V.. pvVisits N.. pvEdgeVisits
+    N.. movesOwnership F.. movesOwnershipStdev F..`, then ` rootInfo ..`, ` ownership F..`,
+    ` ownershipStdev F..` end the line; pvVisits has one integer per PV move, the first the move's
+    visits, never increasing, pvEdgeVisits the same; every ownership block exactly 81 floats, in [-1,1]
+    (stdev in [0,1]); `noResultValue true` adds a probability after scoreSelfplay.
+10. avoid / allow (`avoid COLOUR v1,v2 DEPTH`): avoided moves never appear as analysis moves (kata- and
+    lz-analyze), with allow only the allowed ones do, kata-genmove_analyze with allow plays an allowed
+    move; a bad vertex, or allow after avoid for the same colour -> `?`.
+11. final_status_list (listed in list_commands): on a 9x9 board split by two walls with a lone white
+    stone in Black's area, `dead` lists it, `alive` does not, `seki` is empty; a bad argument -> `?`;
+    final_score answers W+/B+/0.
 
 Exit 0: pass, 1: fail, 77: skipped (no network).
 """
@@ -422,6 +433,10 @@ class Search:
         for c, want in [("analyze", "false"), ("genmove_analyze", "false"), ("kata-analyze", "true")]:
             r = e.command("known_command " + c)
             self.check(r.ok and r.text == want, case, "known_command %s answered %r, want '= %s'" % (c, str(r), want))
+        # As KataGo, the kata-only keys belong to kata- commands: Sabaki's analyze refuses them.
+        for bad in ["analyze B 20 ownership true", "analyze B 20 rootInfo true"]:
+            r = e.command(bad)
+            self.check(r.error and not r.problems, case, "%r answered %r, want '?'" % (bad, str(r)))
 
     def check_pipelined(self, e):
         case = "pipelined stop"
@@ -553,6 +568,148 @@ class Search:
         infos = self.start_stream(e, case, cmd, want_infos=1)
         self.stop_stream(e, case, cmd, "name", "= KataGo")
 
+    def parse_blocks(self, case, command, line):
+        """Splits a kata-analyze line into its blocks: [(name, [tokens])], the per-move keys kept in 'info'."""
+        names = {"info", "pv", "pvVisits", "pvEdgeVisits", "movesOwnership", "movesOwnershipStdev", "rootInfo",
+                 "ownership", "ownershipStdev"}
+        blocks = []
+        for t in line.split(" "):
+            if t in names:
+                blocks.append((t, []))
+            elif blocks:
+                blocks[-1][1].append(t)
+            else:
+                self.check(False, case, "%r: line does not start with a block name: %r" % (command, short(line)))
+                return []
+        return blocks
+
+    def check_floats(self, case, where, name, vals, lo, hi):
+        fl = [num(v) for v in vals]
+        self.check(len(vals) == SIZE * SIZE, case, "%s: %s has %d values, want %d" % (where, name, len(vals), SIZE * SIZE))
+        self.check(all(f is not None and lo <= f <= hi for f in fl), case,
+                   "%s: %s values not all numbers in [%g,%g]: %s" % (where, name, lo, hi, short(" ".join(vals), 200)))
+
+    def check_ownership(self, e):
+        case = "ownership"
+        cmd = ("kata-analyze B 10 ownership true ownershipStdev true movesOwnership true movesOwnershipStdev true "
+               "pvVisits true pvEdgeVisits true rootInfo true maxmoves 3")
+        infos = self.start_stream(e, case, cmd, want_infos=2) or []
+        self.stop_stream(e, case, cmd, "name", "= KataGo")
+        per_move = ["info", "pv", "pvVisits", "pvEdgeVisits", "movesOwnership", "movesOwnershipStdev"]
+        for l in infos:
+            where = "%r line %r" % (cmd, short(l, 200))
+            blocks = self.parse_blocks(case, cmd, l)
+            order = [b[0] for b in blocks]
+            n = (len(order) - 3) // len(per_move)
+            want = per_move * n + ["rootInfo", "ownership", "ownershipStdev"]
+            if not self.check(n >= 1 and order == want, case, "%s: blocks in order %s, want %s" % (where, order, want)):
+                continue
+            for k in range(n):
+                seg = dict(blocks[k * len(per_move):(k + 1) * len(per_move)])
+                info = dict(zip(seg["info"][0::2], seg["info"][1::2]))
+                pv = seg["pv"]
+                self.check(pv and all(vertex_ok(v) for v in pv), case, "%s: segment %d pv %r" % (where, k, pv))
+                pvv = seg["pvVisits"]
+                ok = len(pvv) == len(pv) and all(INT_RE.match(v) for v in pvv)
+                if self.check(ok, case, "%s: segment %d pvVisits %r for pv %r (one integer per move)" % (where, k, pvv, pv)):
+                    iv = [int(v) for v in pvv]
+                    self.check(str(iv[0]) == info.get("visits"), case, "%s: segment %d pvVisits starts with %d, visits %r"
+                               % (where, k, iv[0], info.get("visits")))
+                    self.check(all(a >= b for a, b in zip(iv, iv[1:])), case, "%s: segment %d pvVisits increase: %s"
+                               % (where, k, iv))
+                self.check(seg["pvEdgeVisits"] == pvv, case, "%s: segment %d pvEdgeVisits %r != pvVisits %r"
+                           % (where, k, seg["pvEdgeVisits"], pvv))
+                self.check_floats(case, where, "movesOwnership (segment %d)" % k, seg["movesOwnership"], -1.0, 1.0)
+                self.check_floats(case, where, "movesOwnershipStdev (segment %d)" % k, seg["movesOwnershipStdev"], 0.0, 1.0)
+            self.check_floats(case, where, "ownership", blocks[-2][1], -1.0, 1.0)
+            self.check_floats(case, where, "ownershipStdev", blocks[-1][1], 0.0, 1.0)
+        # Only ownership: the block ends the line, after the moves' pv.
+        cmd = "kata-analyze B 10 ownership true"
+        infos = self.start_stream(e, case, cmd, want_infos=1) or []
+        self.stop_stream(e, case, cmd, "name", "= KataGo")
+        for l in infos:
+            blocks = self.parse_blocks(case, cmd, l)
+            order = [b[0] for b in blocks]
+            if self.check(len(order) >= 3 and order[-1] == "ownership" and order[:-1] == ["info", "pv"] * ((len(order) - 1) // 2),
+                          case, "%r: blocks %s, want (info pv)* ownership" % (cmd, order)):
+                self.check_floats(case, cmd, "ownership", blocks[-1][1], -1.0, 1.0)
+
+        # noResultValue: right after scoreSelfplay, a probability.
+        cmd = "kata-analyze B 10 noResultValue true"
+        infos = self.start_stream(e, case, cmd, want_infos=1) or []
+        self.stop_stream(e, case, cmd, "name", "= KataGo")
+        for l in infos:
+            for seg in l[len("info "):].split(" info "):
+                toks = seg.split(" ")
+                ok = "noResultValue" in toks and toks.index("noResultValue") == KATA_KEYS.index("scoreSelfplay") * 2 + 2
+                if self.check(ok, case, "%r: noResultValue missing or not after scoreSelfplay: %r" % (cmd, short(seg))):
+                    v = num(toks[toks.index("noResultValue") + 1])
+                    self.check(v is not None and 0.0 <= v <= 1.0, case, "%r: noResultValue %r" % (cmd, v))
+
+    def analysed_moves(self, e, case, cmd, lz=False):
+        infos = self.start_stream(e, case, cmd, want_infos=2) or []
+        self.stop_stream(e, case, cmd, "name", "= KataGo")
+        moves = set()
+        for l in infos:
+            segs = self.check_lz_line(case, cmd, l) if lz else self.check_kata_line(case, cmd, l)
+            moves |= {d["move"].upper() for d in segs}
+        return moves
+
+    def check_avoid(self, e):
+        case = "avoid/allow"
+        seen = self.analysed_moves(e, case, "kata-analyze B 10")
+        top = sorted(seen)[:3] if seen else ["C4", "D4", "F4"]
+        avoid = ",".join(top)
+        for cmd, lz in [("kata-analyze B 10 avoid b %s 1" % avoid, False), ("lz-analyze B 10 avoid b %s 1" % avoid, True),
+                        ("kata-analyze B 10 avoid w A1 3 avoid b %s,pass 2" % avoid, False)]:
+            moves = self.analysed_moves(e, case, cmd, lz)
+            self.check(moves and not (moves & set(top)), case, "%r: analysis moves %s include avoided %s"
+                       % (cmd, sorted(moves), top))
+        allowed = {"C7", "G3"}
+        for cmd, lz in [("kata-analyze B 10 allow b C7,G3 1", False), ("lz-analyze B 10 allow b C7,G3 1", True)]:
+            moves = self.analysed_moves(e, case, cmd, lz)
+            self.check(moves and moves <= allowed, case, "%r: analysis moves %s, want only %s" % (cmd, sorted(moves), sorted(allowed)))
+        for bad in ["kata-analyze B 10 avoid b Z99 1", "kata-analyze B 10 avoid b C3 0", "kata-analyze B 10 avoid x C3 1",
+                    "kata-analyze B 10 avoid b C3,D4 1 allow b E3 1", "lz-analyze B 10 allow b C3 1 allow b D3 1",
+                    "kata-analyze B 10 avoid b C3"]:
+            r = e.command(bad)
+            self.check(r.error and not r.problems, case, "%r answered %r, want '?'" % (bad, str(r)))
+        cmd = "kata-genmove_analyze B 1 allow b C7,G3 1"
+        e.send(cmd)
+        h = self.line(e, "the header of %r" % cmd)
+        self.check(h == "=", case, "%r: header %r" % (cmd, h))
+        lines = []
+        while True:
+            l = self.line(e, "the lines of %r" % cmd)
+            if l == "":
+                break
+            lines.append(l)
+        self.check(lines and lines[-1].upper() in ("PLAY C7", "PLAY G3"), case,
+                   "%r: last line %r, want play C7 or G3" % (cmd, lines[-1] if lines else None))
+        e.ok("undo")
+
+    def check_final_status(self, e):
+        case = "final_status_list"
+        cmds = ["boardsize 9", "clear_board", "komi 7"]
+        for row in range(1, 10):
+            cmds += ["play B D%d" % row, "play W E%d" % row]
+        cmds.append("play W B5")
+        for c in cmds:
+            e.ok(c)
+        dead = e.ok("final_status_list dead").split()
+        self.check(dead == ["B5"], case, "final_status_list dead answered %r, want B5" % " ".join(dead))
+        alive = e.ok("final_status_list alive").split()
+        self.check("B5" not in alive and len(alive) == 18, case, "final_status_list alive answered %r, want the 18 wall stones"
+                   % " ".join(alive))
+        self.check(e.ok("final_status_list seki") == "", case, "final_status_list seki not empty")
+        for bad in ["final_status_list", "final_status_list foo", "final_status_list dead alive"]:
+            r = e.command(bad)
+            self.check(r.error and not r.problems, case, "%r answered %r, want '?'" % (bad, str(r)))
+        fs = e.ok("final_score")
+        self.check(re.fullmatch(r"[WB]\+\d+(\.\d)?|0", fs), case, "final_score answered %r" % fs)
+        self.check("final_status_list" in e.ok("list_commands").split("\n"), case, "final_status_list not in list_commands")
+        self.setup(e)
+
     def check_no_model(self):
         case = "no network"
         e = self.start(with_model=False)
@@ -590,6 +747,9 @@ class Search:
                  ("pipelined", lambda: self.check_pipelined(e)),
                  ("errors", lambda: self.check_errors(e)),
                  ("genmove", lambda: self.check_genmove(e)),
+                 ("ownership", lambda: self.check_ownership(e)),
+                 ("avoid/allow", lambda: self.check_avoid(e)),
+                 ("final_status_list", lambda: self.check_final_status(e)),
                  ("no network", self.check_no_model),
                  ("determinism", self.check_determinism)]
         for name, fn in steps:

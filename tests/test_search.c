@@ -270,6 +270,92 @@ typedef struct cb_ctx {
     atomic_bool *stop;
 } cb_ctx;
 
+/* Two walls split the board: Black owns the columns left of D, White those right of E. */
+static const char *const WALLS[9] = {
+    "...XO....", "...XO....", "...XO....", "...XO....", "...XO....",
+    "...XO....", "...XO....", "...XO....", "...XO....",
+};
+
+static void check_ownership_range(const double *own, const double *sd, int area, const char *what) {
+    int bad = 0;
+    for (int i = 0; i < area; i++)
+        if (!(own[i] >= -1.0 && own[i] <= 1.0) || (sd && !(sd[i] >= 0.0 && sd[i] <= 1.0)))
+            bad++;
+    CHECKF(bad == 0, "%s: %d points outside [-1,1] (stdev [0,1])", what, bad);
+}
+
+/* Tree ownership (White's side) averages within [-1,1] with the right sign on owned areas, per move too;
+ * pvVisits along the PV; avoid / allow keep moves out of the root's analysis. */
+static void test_ownership(tg_nn_evaluator *ev) {
+    tg_board b;
+    tg_history h;
+    memset(&h, 0, sizeof h);
+    setup(&b, &h, WALLS, 9, 7.0f, TG_BLACK);
+    for (int syms = 1; syms <= 4; syms += 3) {
+        tg_search_params p = base_params();
+        p.root_num_symmetries_to_sample = syms;
+        tg_search *s = tg_search_new(&p, ev, 5);
+        tg_search_set_position(s, &b, &h, TG_BLACK);
+        double own[81], sd[81];
+        CHECK(!tg_search_tree_ownership(s, own, sd)); /* nothing searched yet */
+        run_to(s, 120);
+        CHECK(tg_search_tree_ownership(s, own, sd));
+        check_ownership_range(own, sd, 81, "root");
+        for (int y = 0; y < 9; y++) {
+            CHECKF(own[y * 9 + 0] < -0.5 && own[y * 9 + 1] < -0.5, "row %d: Black's side owned %.3f %.3f", y,
+                   own[y * 9], own[y * 9 + 1]);
+            CHECKF(own[y * 9 + 8] > 0.5 && own[y * 9 + 7] > 0.5, "row %d: White's side owned %.3f %.3f", y,
+                   own[y * 9 + 8], own[y * 9 + 7]);
+        }
+        double own2[81];
+        CHECK(tg_search_tree_ownership(s, own2, NULL));
+        for (int i = 0; i < 81; i++) CHECK(fabs(own2[i] - own[i]) < 1e-12);
+        tg_move_info info[8];
+        int n = tg_search_analysis(s, info, 8, 10, 0);
+        CHECK(n >= 1);
+        for (int k = 0; k < n; k++) {
+            double mo[81], ms[81];
+            CHECK(tg_search_move_ownership(s, info[k].move, mo, ms));
+            check_ownership_range(mo, ms, 81, "move");
+            CHECK(info[k].pv_visits[0] == info[k].visits);
+            for (int j = 1; j < info[k].pv_len; j++) CHECK(info[k].pv_visits[j] <= info[k].pv_visits[j - 1] && info[k].pv_visits[j] > 0);
+        }
+        /* avoid the best moves for Black at the root: they never come back as analysis moves. */
+        int avoid_b[TG_MAX_ARR_SIZE] = {0};
+        tg_loc avoided[3];
+        int na = n < 3 ? n : 3;
+        for (int k = 0; k < na; k++) {
+            avoided[k] = info[k].move;
+            avoid_b[avoided[k]] = 1;
+        }
+        tg_search_set_avoid(s, avoid_b, NULL);
+        CHECK(tg_search_root_visits(s) == 0); /* new restrictions drop the tree */
+        run_to(s, 80);
+        n = tg_search_analysis(s, info, 8, 10, 20);
+        CHECK(n >= 1);
+        for (int k = 0; k < n; k++)
+            for (int j = 0; j < na; j++) CHECK(info[k].move != avoided[j]);
+        /* allow: only C5 and pass for Black until depth 2. */
+        int allow_b[TG_MAX_ARR_SIZE];
+        for (int i = 0; i < TG_MAX_ARR_SIZE; i++) allow_b[i] = 2;
+        allow_b[loc_of("C5", 9)] = 0;
+        allow_b[TG_PASS_LOC] = 0;
+        tg_search_set_avoid(s, allow_b, NULL);
+        run_to(s, 60);
+        n = tg_search_analysis(s, info, 8, 10, 0);
+        CHECK(n >= 1);
+        for (int k = 0; k < n; k++) CHECK(info[k].move == loc_of("C5", 9) || info[k].move == TG_PASS_LOC);
+        tg_loc best = tg_search_best_move(s);
+        CHECK(best == loc_of("C5", 9) || best == TG_PASS_LOC);
+        tg_search_set_avoid(s, NULL, NULL);
+        run_to(s, 30);
+        CHECK(tg_search_tree_ownership(s, own, NULL));
+        check_ownership_range(own, NULL, 81, "after avoid");
+        tg_search_free(s);
+    }
+    tg_history_free(&h);
+}
+
 static void progress(const tg_search *s, void *ctx) {
     cb_ctx *c = ctx;
     c->calls++;
@@ -385,6 +471,7 @@ int main(void) {
     test_terminal(ev);
     test_root_symmetries(ev);
     test_stop_and_callback(ev);
+    test_ownership(ev);
     tg_nn_evaluator_free(ev);
     tg_config_free(cfg);
     test_uncertainty(shared);

@@ -172,6 +172,7 @@ static const command commands[] = {
     {"kata-set-rule", cmd_kata_set_rule, true},
     {"kgs-rules", cmd_kgs_rules, true},
     {"final_score", cmd_final_score, true},
+    {"final_status_list", cmd_final_status_list, true},
     {"is_legal", cmd_is_legal, true},
     {"kata-raw-nn", cmd_kata_raw_nn, true},
     {"kata-list-params", cmd_kata_list_params, true},

@@ -521,19 +521,74 @@ void cmd_kgs_rules(tg_gtp *g, int argc, char **argv, reply *r) {
     gtp_fail(r, "Unknown rules '%s'", argv[0]);
 }
 
+/* KataGo's PlayUtils::computeOwnership as final_score and final_status_list use it: a noiseless search of
+ * `visits` visits from the current position with conservativePass (the game never ends on a pass at the
+ * root), without avoid / allow; White's tree ownership (xsize * ysize, may be NULL) and White's lead from the
+ * root. The parameters are restored and the tree dropped afterwards. */
+static bool anticipated_search(tg_gtp *g, int64_t visits, double *own, double *white_lead, reply *r) {
+    tg_search_params old = *tg_search_get_params(g->search), p = old;
+    p.max_visits = visits;
+    p.max_playouts = visits;
+    p.conservative_pass = true;
+    p.root_policy_temperature = 1.0;
+    p.root_policy_temperature_early = 1.0;
+    p.root_fpu_reduction_max = p.fpu_reduction_max;
+    p.root_fpu_loss_prop = p.fpu_loss_prop;
+    p.root_num_symmetries_to_sample = 1;
+    if (p.num_threads > (visits + 7) / 8)
+        p.num_threads = (int)((visits + 7) / 8);
+    tg_search_set_params(g->search, &p);
+    tg_search_set_avoid(g->search, NULL, NULL);
+    tg_search_set_position(g->search, &g->board, &g->hist, g->next_pla);
+    tg_search_limits limits = {.max_visits = visits, .max_playouts = visits, .max_time = 1e30};
+    char err[512];
+    bool ok = tg_search_run(g->search, g->next_pla, &limits, NULL, 0, NULL, NULL, err, sizeof err);
+    if (ok && own && !tg_search_tree_ownership(g->search, own, NULL)) {
+        ok = false;
+        snprintf(err, sizeof err, "the network gave no ownership");
+    }
+    if (ok && white_lead) {
+        tg_root_info root;
+        tg_search_root_info(g->search, &root);
+        *white_lead = root.pla == TG_WHITE ? root.score_lead : -root.score_lead;
+    }
+    tg_search_set_params(g->search, &old);
+    tg_search_clear_tree(g->search);
+    g->search_stale = true;
+    if (!ok)
+        gtp_fail(r, "search failed: %s", err);
+    return ok;
+}
+
+/* A finished game whose recorded result stands (KataGo: area scoring without friendlyPassOk, or territory). */
+static bool game_result_stands(const tg_history *h) {
+    return h->is_game_finished && ((h->rules.scoring_rule == TG_SCORING_AREA && !h->rules.friendly_pass_ok) ||
+                                   h->rules.scoring_rule == TG_SCORING_TERRITORY);
+}
+
+/* final_score as KataGo's computeAnticipatedWinnerAndScore: the recorded result of a finished game; otherwise,
+ * with a network, the lead of a short search rounded to the game's result granularity; without one, a
+ * Tromp-Taylor area count with every stone alive. */
 void cmd_final_score(tg_gtp *g, int argc, char **argv, reply *r) {
     (void)argc, (void)argv;
     const tg_history *h = &g->hist;
     double white_minus_black;
     tg_color winner;
-    bool game_result_stands = h->is_game_finished &&
-                              ((h->rules.scoring_rule == TG_SCORING_AREA && !h->rules.friendly_pass_ok) ||
-                               h->rules.scoring_rule == TG_SCORING_TERRITORY);
-    if (game_result_stands) {
+    if (game_result_stands(h)) {
         winner = h->winner;
         white_minus_black = h->final_white_minus_black_score;
+    } else if (g->search) {
+        int64_t visits = g->search_params.num_threads * 10 > 50 ? g->search_params.num_threads * 10 : 50;
+        double lead;
+        if (!anticipated_search(g, visits, NULL, &lead, r))
+            return;
+        if (tg_rules_game_result_will_be_integer(&h->rules))
+            lead = round(lead);
+        else
+            lead = round(lead + 0.5) - 0.5;
+        white_minus_black = lead;
+        winner = lead > 0 ? TG_WHITE : lead < 0 ? TG_BLACK : TG_EMPTY;
     } else {
-        /* Until the network judges dead stones: Tromp-Taylor area, every stone on the board alive. */
         tg_color area[TG_MAX_ARR_SIZE];
         tg_board_calculate_area(&g->board, area, true, true, true, g->rules.multi_stone_suicide_legal);
         int score = 0;
@@ -551,6 +606,88 @@ void cmd_final_score(tg_gtp *g, int argc, char **argv, reply *r) {
         tg_strbuf_appendf(&r->text, "B+%.1f", -white_minus_black);
     else
         tg_strbuf_append(&r->text, "0");
+}
+
+/* final_status_list alive|seki|dead, as KataGo's computeAnticipatedStatuses. A finished game whose result
+ * stands (and any position without a network) is judged as scored: a stone is alive when the area count
+ * (pass-dead stones removed) gives its point to its colour; all alive under no result. Otherwise a short
+ * search's tree ownership decides per chain: alive when its mean ownership for its colour exceeds 0.2 and
+ * no stone of it is below -0.6. seki lists nothing, as in KataGo. */
+void cmd_final_status_list(tg_gtp *g, int argc, char **argv, reply *r) {
+    if (argc != 1) {
+        tg_strbuf joined;
+        tg_strbuf_init(&joined);
+        gtp_join_args(&joined, argc, argv);
+        gtp_fail(r, "Expected one argument for final_status_list but got '%s'", joined.data);
+        tg_strbuf_free(&joined);
+        return;
+    }
+    int mode = !strcmp(argv[0], "alive") ? 0 : !strcmp(argv[0], "seki") ? 1 : !strcmp(argv[0], "dead") ? 2 : 3;
+    if (mode == 3)
+        return gtp_fail(r, "Argument to final_status_list must be 'alive' or 'seki' or 'dead'");
+    const tg_board *b = &g->board;
+    bool alive[TG_MAX_ARR_SIZE];
+    memset(alive, 0, sizeof alive);
+    if (game_result_stands(&g->hist) || !g->search) {
+        if (g->hist.is_game_finished && g->hist.is_no_result) {
+            for (int i = 0; i < TG_MAX_ARR_SIZE; i++)
+                alive[i] = b->color[i] == TG_BLACK || b->color[i] == TG_WHITE;
+        } else {
+            tg_color area[TG_MAX_ARR_SIZE];
+            tg_history copy = {0};
+            tg_history_copy(&copy, &g->hist);
+            tg_history_end_and_score_now(&copy, b, area);
+            tg_history_free(&copy);
+            for (int y = 0; y < b->ysize; y++)
+                for (int x = 0; x < b->xsize; x++) {
+                    tg_loc loc = tg_loc_of(x, y, b->xsize);
+                    alive[loc] = b->color[loc] != TG_EMPTY && b->color[loc] == area[loc];
+                }
+        }
+    } else {
+        int64_t visits = g->search_params.num_threads * 20 > 100 ? g->search_params.num_threads * 20 : 100;
+        double own[TG_MAX_PLAY_SIZE];
+        if (!anticipated_search(g, visits, own, NULL, r))
+            return;
+        bool solved[TG_MAX_ARR_SIZE];
+        memset(solved, 0, sizeof solved);
+        for (int y = 0; y < b->ysize; y++)
+            for (int x = 0; x < b->xsize; x++) {
+                tg_loc loc = tg_loc_of(x, y, b->xsize);
+                tg_color c = b->color[loc];
+                if (solved[loc] || (c != TG_BLACK && c != TG_WHITE))
+                    continue;
+                double sum = 0, lo = 1e9, hi = -1e9;
+                int count = 0;
+                tg_loc cur = loc;
+                do {
+                    double o = own[tg_loc_y(cur, b->xsize) * b->xsize + tg_loc_x(cur, b->xsize)];
+                    sum += o;
+                    lo = o < lo ? o : lo;
+                    hi = o > hi ? o : hi;
+                    count++;
+                    cur = b->next_in_chain[cur];
+                } while (cur != loc);
+                double avg = sum / count;
+                bool is_alive = c == TG_WHITE ? avg > 0.2 && lo > -0.6 : avg < -0.2 && hi < 0.6;
+                cur = loc;
+                do {
+                    alive[cur] = is_alive;
+                    solved[cur] = true;
+                    cur = b->next_in_chain[cur];
+                } while (cur != loc);
+            }
+    }
+    bool first = true;
+    for (int y = 0; y < b->ysize && mode != 1; y++)
+        for (int x = 0; x < b->xsize; x++) {
+            tg_loc loc = tg_loc_of(x, y, b->xsize);
+            if (b->color[loc] == TG_EMPTY || alive[loc] != (mode == 0))
+                continue;
+            char vertex[8];
+            tg_strbuf_appendf(&r->text, "%s%s", first ? "" : " ", tg_loc_str(loc, b->xsize, b->ysize, vertex));
+            first = false;
+        }
 }
 
 void cmd_loadsgf(tg_gtp *g, int argc, char **argv, reply *r) {

@@ -116,6 +116,7 @@ void cmd_kata_set_rules(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_kata_set_rule(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_kgs_rules(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_final_score(tg_gtp *g, int argc, char **argv, reply *r);
+void cmd_final_status_list(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_loadsgf(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_printsgf(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_nothing_to_do(tg_gtp *g, int argc, char **argv, reply *r);

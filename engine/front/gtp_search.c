@@ -39,6 +39,12 @@ typedef struct analyze_args {
     double interval_s;   /* 0: no periodic output */
     int min_moves, max_moves;
     bool root_info;
+    bool ownership, ownership_stdev, moves_ownership, moves_ownership_stdev, pv_visits, pv_edge_visits;
+    bool no_result_value;
+    /* avoid / allow, as KataGo's avoidMoveUntilByLoc: [colour - 1][loc] = plies below the root until which
+     * that move may not be tried for that colour. */
+    bool has_avoid;
+    int avoid_until[2][TG_MAX_ARR_SIZE];
 } analyze_args;
 
 static bool parse_bool_word(const char *s, bool *out) {
@@ -53,7 +59,47 @@ static bool parse_bool_word(const char *s, bool *out) {
     return false;
 }
 
-/* [player] [interval] {key value}: kata-only keys are refused for lz- commands, and any unknown key
+/* The comma-separated vertices of avoid / allow into until[loc] (KataGo: allow sets every point to depth
+ * and the listed ones to 0; avoid sets the listed ones to depth). Empty pieces are skipped. */
+static bool parse_avoid_moves(const tg_gtp *g, const char *list, bool allow, int depth, int *until) {
+    int locs[TG_MAX_ARR_SIZE];
+    int n = 0;
+    const char *p = list;
+    while (*p) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char piece[16];
+        while (len > 0 && (*p == ' ' || *p == '\t')) {
+            p++;
+            len--;
+        }
+        while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len > 0) {
+            tg_loc loc;
+            if (len >= sizeof piece)
+                return false;
+            memcpy(piece, p, len);
+            piece[len] = 0;
+            if (!tg_loc_parse(piece, g->board.xsize, g->board.ysize, &loc) || loc < 0 || loc >= TG_MAX_ARR_SIZE)
+                return false;
+            if (n < TG_MAX_ARR_SIZE)
+                locs[n++] = loc;
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    if (allow)
+        for (int k = 0; k < TG_MAX_ARR_SIZE; k++)
+            until[k] = depth;
+    for (int k = 0; k < n; k++)
+        until[locs[k]] = allow ? 0 : depth;
+    return true;
+}
+
+/* [player] [interval] {key value}: kata-only keys are refused except for kata- commands (lz- and Sabaki's
+ * analyze alike, as KataGo's isKata), and any unknown key
  * fails the whole command, as in KataGo. */
 static bool parse_analyze_args(tg_gtp *g, int argc, char **argv, bool kata, analyze_args *a, reply *r) {
     a->pla = g->next_pla;
@@ -61,6 +107,11 @@ static bool parse_analyze_args(tg_gtp *g, int argc, char **argv, bool kata, anal
     a->min_moves = 0;
     a->max_moves = 10000000;
     a->root_info = false;
+    a->ownership = a->ownership_stdev = a->moves_ownership = a->moves_ownership_stdev = false;
+    a->pv_visits = a->pv_edge_visits = a->no_result_value = false;
+    a->has_avoid = false;
+    memset(a->avoid_until, 0, sizeof a->avoid_until);
+    bool got_avoid[2] = {false, false}, got_allow[2] = {false, false};
     int i = 0;
     if (i < argc && gtp_parse_color(argv[i], &a->pla))
         i++;
@@ -77,7 +128,25 @@ static bool parse_analyze_args(tg_gtp *g, int argc, char **argv, bool kata, anal
         const char *key = argv[i], *value = argv[i + 1];
         long long n;
         bool flag;
-        if (!strcmp(key, "interval") && gtp_parse_double(value, &centis) && centis >= 0 && centis <= 1e25) {
+        if (!strcmp(key, "avoid") || !strcmp(key, "allow")) {
+            /* avoid|allow COLOUR v1,v2,... UNTILDEPTH */
+            if (i + 3 >= argc)
+                goto bad;
+            bool allow = !strcmp(key, "allow");
+            tg_color c;
+            long long until;
+            if (!gtp_parse_int(argv[i + 3], 1, 1000000000, &until) || !gtp_parse_color(value, &c))
+                goto bad;
+            int ci = c - 1;
+            if ((allow && (got_avoid[ci] || got_allow[ci])) || (!allow && got_allow[ci]))
+                goto bad;
+            if (!parse_avoid_moves(g, argv[i + 2], allow, (int)until, a->avoid_until[ci]))
+                goto bad;
+            got_avoid[ci] |= !allow;
+            got_allow[ci] |= allow;
+            a->has_avoid = true;
+            i += 2;
+        } else if (!strcmp(key, "interval") && gtp_parse_double(value, &centis) && centis >= 0 && centis <= 1e25) {
             a->interval_s = centis / 100.0;
         } else if (!strcmp(key, "minmoves") && gtp_parse_int(value, 0, 1000000000, &n)) {
             a->min_moves = (int)n;
@@ -85,17 +154,20 @@ static bool parse_analyze_args(tg_gtp *g, int argc, char **argv, bool kata, anal
             a->max_moves = (int)n;
         } else if (kata && !strcmp(key, "rootInfo") && parse_bool_word(value, &flag)) {
             a->root_info = flag;
-        } else if (kata && parse_bool_word(value, &flag) && !flag &&
-                   (!strcmp(key, "ownership") || !strcmp(key, "ownershipStdev") || !strcmp(key, "movesOwnership") ||
-                    !strcmp(key, "movesOwnershipStdev") || !strcmp(key, "pvVisits") ||
-                    !strcmp(key, "pvEdgeVisits") || !strcmp(key, "noResultValue"))) {
-            /* Asking for these to be off is what they already are. */
-        } else if (!strcmp(key, "avoid") || !strcmp(key, "allow") || !strcmp(key, "ownership") ||
-                   !strcmp(key, "ownershipStdev") || !strcmp(key, "movesOwnership") ||
-                   !strcmp(key, "movesOwnershipStdev") || !strcmp(key, "pvVisits") || !strcmp(key, "pvEdgeVisits") ||
-                   !strcmp(key, "noResultValue")) {
-            gtp_fail(r, "analysis option '%s' is not supported by this version of tengen yet", key);
-            return false;
+        } else if (kata && !strcmp(key, "ownership") && parse_bool_word(value, &flag)) {
+            a->ownership = flag;
+        } else if (kata && !strcmp(key, "ownershipStdev") && parse_bool_word(value, &flag)) {
+            a->ownership_stdev = flag;
+        } else if (kata && !strcmp(key, "movesOwnership") && parse_bool_word(value, &flag)) {
+            a->moves_ownership = flag;
+        } else if (kata && !strcmp(key, "movesOwnershipStdev") && parse_bool_word(value, &flag)) {
+            a->moves_ownership_stdev = flag;
+        } else if (kata && !strcmp(key, "pvVisits") && parse_bool_word(value, &flag)) {
+            a->pv_visits = flag;
+        } else if (kata && !strcmp(key, "pvEdgeVisits") && parse_bool_word(value, &flag)) {
+            a->pv_edge_visits = flag;
+        } else if (kata && !strcmp(key, "noResultValue") && parse_bool_word(value, &flag)) {
+            a->no_result_value = flag;
         } else {
             goto bad;
         }
@@ -116,6 +188,7 @@ typedef struct analysis_stream {
     analyze_args args;
     tg_move_info *moves;
     tg_strbuf line;
+    double *own, *own_stdev, *moves_own, *moves_own_stdev; /* ownership buffers, when asked for */
 } analysis_stream;
 
 /* One info line from the search's current state; nothing while no move has visits. */
@@ -127,8 +200,23 @@ static void print_analysis(const tg_search *s, void *ctx) {
         return;
     tg_root_info root;
     tg_search_root_info(s, &root);
+    const tg_board *board = tg_search_root_board(s);
+    size_t area = (size_t)board->xsize * (size_t)board->ysize;
+    tg_analysis_ownership own = {0};
+    if (st->own) {
+        tg_search_tree_ownership(s, st->own, st->args.ownership_stdev ? st->own_stdev : NULL);
+        own.root = st->own;
+        own.root_stdev = st->own_stdev;
+    }
+    if (st->moves_own) {
+        for (int i = 0; i < shown; i++)
+            tg_search_move_ownership(s, st->moves[i].move, st->moves_own + (size_t)i * area,
+                                     st->args.moves_ownership_stdev ? st->moves_own_stdev + (size_t)i * area : NULL);
+        own.moves = st->moves_own;
+        own.moves_stdev = st->moves_own_stdev;
+    }
     tg_strbuf_clear(&st->line);
-    tg_format_analysis_line(&st->line, &st->fmt, st->moves, shown, &root, tg_search_root_board(s));
+    tg_format_analysis_line(&st->line, &st->fmt, st->moves, shown, &root, board, &own);
     fprintf(st->g->out, "%s\n", st->line.data);
     fflush(st->g->out);
 }
@@ -147,13 +235,38 @@ static bool stream_init(analysis_stream *st, tg_gtp *g, int style, const analyze
     st->fmt.style = style;
     st->fmt.perspective = g->report_perspective;
     st->fmt.root_info = a->root_info;
+    st->fmt.pv_visits = a->pv_visits;
+    st->fmt.pv_edge_visits = a->pv_edge_visits;
+    st->fmt.ownership = a->ownership;
+    st->fmt.ownership_stdev = a->ownership_stdev;
+    st->fmt.moves_ownership = a->moves_ownership;
+    st->fmt.moves_ownership_stdev = a->moves_ownership_stdev;
+    st->fmt.no_result_value = a->no_result_value;
     st->moves = malloc(sizeof(tg_move_info) * (TG_MAX_PLAY_SIZE + 1));
+    st->own = st->own_stdev = st->moves_own = st->moves_own_stdev = NULL;
     tg_strbuf_init(&st->line);
-    return st->moves != NULL;
+    bool ok = st->moves != NULL;
+    const size_t area = TG_MAX_PLAY_SIZE;
+    /* KataGo computes the root map when either root block is asked for, and the per-move maps likewise. */
+    if (a->ownership || a->ownership_stdev) {
+        st->own = calloc(area, sizeof(double));
+        st->own_stdev = calloc(area, sizeof(double));
+        ok = ok && st->own && st->own_stdev;
+    }
+    if (a->moves_ownership || a->moves_ownership_stdev) {
+        st->moves_own = calloc(area * (TG_MAX_PLAY_SIZE + 1), sizeof(double));
+        st->moves_own_stdev = calloc(area * (TG_MAX_PLAY_SIZE + 1), sizeof(double));
+        ok = ok && st->moves_own && st->moves_own_stdev;
+    }
+    return ok;
 }
 
 static void stream_free(analysis_stream *st) {
     free(st->moves);
+    free(st->own);
+    free(st->own_stdev);
+    free(st->moves_own);
+    free(st->moves_own_stdev);
     tg_strbuf_free(&st->line);
 }
 
@@ -177,7 +290,7 @@ static void *run_background_search(void *arg) {
  * The response is the "=" header, the info lines, and the blank line written once the search stopped. */
 static void analyze_until_input(tg_gtp *g, int argc, char **argv, reply *r, int style) {
     analyze_args a;
-    if (!require_search(g, r) || !parse_analyze_args(g, argc, argv, style != TG_ANALYSIS_LZ, &a, r))
+    if (!require_search(g, r) || !parse_analyze_args(g, argc, argv, style == TG_ANALYSIS_KATA, &a, r))
         return;
     analysis_stream st;
     if (!stream_init(&st, g, style, &a)) {
@@ -185,6 +298,7 @@ static void analyze_until_input(tg_gtp *g, int argc, char **argv, reply *r, int 
         return gtp_fail(r, "out of memory");
     }
     sync_search(g);
+    tg_search_set_avoid(g->search, a.has_avoid ? a.avoid_until[0] : NULL, a.has_avoid ? a.avoid_until[1] : NULL);
     write_header(g);
     r->streamed = true;
     background_search bg = {.g = g, .stream = &st};
@@ -390,6 +504,9 @@ void cmd_clear_cache(tg_gtp *g, int argc, char **argv, reply *r) {
 /* Runs the configured search for pla and returns the move to play (KataGo's chosen move). */
 static bool search_for_move(tg_gtp *g, tg_color pla, analysis_stream *stream, tg_loc *move, reply *r) {
     sync_search(g);
+    /* genmove runs without avoid / allow; the genmove_analyze variants with theirs. */
+    bool avoid = stream && stream->args.has_avoid;
+    tg_search_set_avoid(g->search, avoid ? stream->args.avoid_until[0] : NULL, avoid ? stream->args.avoid_until[1] : NULL);
     tg_search_limits limits = {0};
     /* Under a clock, think for the time KataGo's allocation recommends, never past maxTime. */
     const tg_time_controls *clock = pla == TG_BLACK ? &g->time_black : &g->time_white;
@@ -442,7 +559,7 @@ void cmd_reg_genmove(tg_gtp *g, int argc, char **argv, reply *r) { genmove_commo
 /* *-genmove_analyze: a normal genmove that reports as it goes and ends with "play MOVE"; not stopped by input. */
 static void genmove_analyze(tg_gtp *g, int argc, char **argv, reply *r, int style) {
     analyze_args a;
-    if (!require_search(g, r) || !parse_analyze_args(g, argc, argv, style != TG_ANALYSIS_LZ, &a, r))
+    if (!require_search(g, r) || !parse_analyze_args(g, argc, argv, style == TG_ANALYSIS_KATA, &a, r))
         return;
     analysis_stream st;
     if (!stream_init(&st, g, style, &a)) {

@@ -97,6 +97,9 @@ typedef struct node {
     double w, w2, u, u2, wl, nr, sm, sm2, lead;
     /* The node's own network evaluation. */
     double nn_utility, nn_wl, nn_lead;
+    double nn_weight;       /* the weight KataGo gives that evaluation (computeWeightFromNNOutput) */
+    float nn_st_wr_error, nn_st_score_error, nn_var_time_left; /* its short-term error heads */
+    float *own;             /* its ownership, White's side, y * xsize + x; NULL when it has none */
 } node;
 
 typedef struct leaf_value {
@@ -126,6 +129,10 @@ struct tg_search {
     bool failed;
     char err[256];
     int workers_done;
+    /* avoid / allow: a move loc for colour c may not be tried first at depth d (0 at the root) while
+     * d < avoid_until[c - 1][loc]; has_avoid says whether any entry is nonzero. */
+    bool has_avoid;
+    int avoid_until[2][TG_MAX_ARR_SIZE];
 };
 
 static double now_s(void) {
@@ -157,6 +164,7 @@ static void node_free(node *n) {
     free(n->children);
     free(n->moves);
     free(n->priors);
+    free(n->own);
     free(n);
 }
 
@@ -296,6 +304,8 @@ static bool nn_eval_root(tg_search *s, uint64_t *rng, tg_nn_result *out, char *e
         out->white_lead += r->white_lead;
         for (int j = 0; j < TG_NN_MAX_POLICY_SIZE; j++)
             if (out->policy_probs[j] >= 0) out->policy_probs[j] += r->policy_probs[j];
+        if (out->has_ownership && r->has_ownership)
+            for (int j = 0; j < TG_NN_MAX_AREA; j++) out->white_ownership[j] += r->white_ownership[j];
     }
     free(tmp);
     if (!ok) return false;
@@ -308,6 +318,8 @@ static bool nn_eval_root(tg_search *s, uint64_t *rng, tg_nn_result *out, char *e
     out->white_lead *= inv;
     for (int j = 0; j < TG_NN_MAX_POLICY_SIZE; j++)
         if (out->policy_probs[j] >= 0) out->policy_probs[j] *= inv;
+    if (out->has_ownership)
+        for (int j = 0; j < TG_NN_MAX_AREA; j++) out->white_ownership[j] *= inv;
     return true;
 }
 
@@ -377,6 +389,18 @@ static void node_set_eval(tg_search *s, node *n, const tg_nn_result *r, bool is_
     n->nn_utility = v.util;
     n->nn_wl = v.wl;
     n->nn_lead = v.lead;
+    n->nn_weight = v.weight;
+    n->nn_st_wr_error = r->shortterm_winloss_error;
+    n->nn_st_score_error = r->shortterm_score_error;
+    n->nn_var_time_left = r->var_time_left;
+    if (r->has_ownership) {
+        if (!n->own) {
+            n->own = malloc(sizeof(float) * (size_t)(xs * ys));
+            if (!n->own) abort();
+        }
+        for (int y = 0; y < ys; y++)
+            for (int x = 0; x < xs; x++) n->own[y * xs + x] = r->white_ownership[y * nx + x];
+    }
     n->root_eval = is_root;
     n->state = NODE_EXPANDED;
 }
@@ -419,7 +443,11 @@ static double explore_scaling(const tg_search_params *p, double total_w, double 
 }
 
 /* The index of the move to descend (PUCT over created children plus the best uncreated move). */
-static int select_child(const tg_search *s, const node *n, bool is_root) {
+static bool avoided(const tg_search *s, tg_color pla, tg_loc loc, int depth) {
+    return s->has_avoid && loc >= 0 && loc < TG_MAX_ARR_SIZE && depth < s->avoid_until[pla - 1][loc];
+}
+
+static int select_child(const tg_search *s, const node *n, bool is_root, int depth) {
     const tg_search_params *p = &s->p;
     double mass = 0, total_w = 0;
     for (int i = 0; i < n->num_moves; i++)
@@ -437,7 +465,8 @@ static int select_child(const tg_search *s, const node *n, bool is_root) {
     for (int i = 0; i < n->num_moves; i++) {
         const node *c = n->children[i];
         if (!c) {
-            if (best_new < 0 || n->priors[i] > n->priors[best_new]) best_new = i;
+            if ((best_new < 0 || n->priors[i] > n->priors[best_new]) && !avoided(s, n->pla, n->moves[i], depth))
+                best_new = i;
             continue;
         }
         double cw = c->w;
@@ -541,7 +570,7 @@ static int playout(worker *w) {
             pthread_mutex_unlock(&s->mu);
             return PLAYOUT_RETRY;
         }
-        int i = select_child(s, n, is_root);
+        int i = select_child(s, n, is_root, len - 1);
         if (i < 0) { /* cannot happen (pass is always legal): back up the node's own average */
             v = (leaf_value){n->wl / n->w, n->nr / n->w, n->sm / n->w, n->sm2 / n->w, n->lead / n->w, n->u / n->w, 1.0};
             break;
@@ -902,10 +931,13 @@ static bool play_selection_values(const tg_search *s, const node *r, double *val
     return true;
 }
 
-static int highest_prior(const node *r) {
+static int highest_prior(const tg_search *s, const node *r) {
     int best = -1;
     for (int i = 0; i < r->num_moves; i++)
-        if (best < 0 || r->priors[i] > r->priors[best]) best = i;
+        if ((best < 0 || r->priors[i] > r->priors[best]) && !avoided(s, r->pla, r->moves[i], 0)) best = i;
+    if (best < 0) /* everything avoided: the policy's choice */
+        for (int i = 0; i < r->num_moves; i++)
+            if (best < 0 || r->priors[i] > r->priors[best]) best = i;
     return best;
 }
 
@@ -921,7 +953,7 @@ static tg_loc pick_move(tg_search *s, bool with_temperature) {
     double *vals = malloc(sizeof(double) * 3 * (size_t)n);
     if (!vals) abort();
     if (!play_selection_values(s, r, vals, vals + n, vals + 2 * n)) {
-        int i = highest_prior(r);
+        int i = highest_prior(s, r);
         result = r->moves[i];
     } else {
         int best = 0;
@@ -975,6 +1007,7 @@ static void fill_pv(const tg_search *s, const node *c, tg_move_info *mi, int pv_
             if (c->children[i] && c->children[i]->visits > 0 && (best < 0 || vals[i] > vals[best])) best = i;
         if (best < 0) break;
         c = c->children[best];
+        mi->pv_visits[mi->pv_len] = c->visits;
         mi->pv[mi->pv_len++] = c->move;
     }
     free(vals);
@@ -1029,7 +1062,7 @@ static int fill_unvisited(const tg_search *s, const node *r, tg_move_info *out, 
     fill_stats(r, r->pla, &utility, &winrate, &score_mean, &score_stdev, &score_lead);
     /* moves[] is sorted by decreasing prior, so the first unvisited ones are the ones policy likes best. */
     for (int i = 0; i < r->num_moves && count < want; i++) {
-        if (r->children[i] && r->children[i]->visits > 0)
+        if ((r->children[i] && r->children[i]->visits > 0) || avoided(s, r->pla, r->moves[i], 0))
             continue;
         tg_move_info *mi = &out[count];
         memset(mi, 0, sizeof *mi);
@@ -1083,7 +1116,9 @@ int tg_search_analysis(const tg_search *s, tg_move_info *out, int max, int pv_le
                 double hack = 0.5 * sp->win_loss_utility_factor / (utility_radius(sp) + 1e-20);
                 mi->lcb = mi->winrate - (mi->utility - mi->utility_lcb) * hack;
                 mi->play_selection_value = vals[i];
+                mi->no_result_value = c->w > 0 ? c->nr / c->w : 0.0;
                 mi->order = count;
+                mi->pv_visits[mi->pv_len] = c->visits;
                 mi->pv[mi->pv_len++] = c->move;
                 fill_pv(s, c, mi, pv_len);
                 count++;
@@ -1109,6 +1144,114 @@ void tg_search_root_info(const tg_search *s, tg_root_info *out) {
         double sign = s->pla == TG_WHITE ? 1.0 : -1.0;
         out->raw_winrate = 0.5 * (1.0 + sign * r->nn_wl);
         out->raw_score_lead = sign * r->nn_lead;
+        out->weight = r->w;
+        out->has_raw = r->state == NODE_EXPANDED;
+        out->raw_st_wr_error = r->nn_st_wr_error;
+        out->raw_st_score_error = r->nn_st_score_error;
+        out->raw_var_time_left = r->nn_var_time_left;
     }
     pthread_mutex_unlock(&ms->mu);
+}
+
+/* ---------------------------------------------------------------- public: ownership and avoid */
+
+typedef struct own_acc {
+    int area;
+    double *sum, *sum2; /* sum2 may be NULL */
+} own_acc;
+
+static void own_add(own_acc *a, const float *own, double prop) {
+    for (int i = 0; i < a->area; i++) {
+        double v = own[i];
+        a->sum[i] += prop * v;
+        if (a->sum2) a->sum2[i] += prop * v * v;
+    }
+}
+
+/* KataGo's traverseTreeForOwnership: the node's own ownership weighted by its evaluation's weight, its
+ * children's averages by their squared weights, down to nodes whose share falls under min_prop; children
+ * under prune_prop count as the node itself. False when the node has no ownership (not evaluated, or a
+ * finished game). Tree mutex held. */
+static bool own_traverse(const node *n, double min_prop, double prune_prop, double desired, own_acc *a) {
+    if (!n || !n->own || n->state != NODE_EXPANDED) return false;
+    if (desired < min_prop || n->num_moves == 0) {
+        own_add(a, n->own, desired);
+        return true;
+    }
+    double rel_sum = 0, w_sum = 0;
+    for (int i = 0; i < n->num_moves; i++) {
+        const node *c = n->children[i];
+        if (!c) continue;
+        rel_sum += c->w * c->w;
+        w_sum += c->w;
+    }
+    double parent_w = fmax(n->nn_weight, 1e-10);
+    double from_children = desired * w_sum / (w_sum + parent_w);
+    double self = desired * parent_w / (w_sum + parent_w);
+    if (from_children <= 0 || rel_sum <= 0) {
+        self += from_children;
+    } else {
+        for (int i = 0; i < n->num_moves; i++) {
+            const node *c = n->children[i];
+            if (!c) continue;
+            double prop = c->w * c->w / rel_sum * from_children;
+            if (prop < prune_prop || !own_traverse(c, min_prop, prune_prop, prop, a)) self += prop;
+        }
+    }
+    own_add(a, n->own, self);
+    return true;
+}
+
+/* Tree mutex held. */
+static bool node_ownership(const tg_search *s, const node *n, double *own, double *stdev) {
+    int area = s->board.xsize * s->board.ysize;
+    for (int i = 0; i < area; i++) {
+        own[i] = 0;
+        if (stdev) stdev[i] = 0;
+    }
+    if (!n || !n->own) return false;
+    double min_prop = 0.5 / pow(fmax(1.0, (double)n->visits), 0.75);
+    own_acc a = {area, own, stdev};
+    if (!own_traverse(n, min_prop, min_prop * 0.01, 1.0, &a)) return false;
+    if (stdev)
+        for (int i = 0; i < area; i++) stdev[i] = sqrt(fmax(stdev[i] - own[i] * own[i], 0.0));
+    return true;
+}
+
+bool tg_search_tree_ownership(const tg_search *s, double *own, double *stdev) {
+    tg_search *ms = (tg_search *)s; /* the mutex only */
+    pthread_mutex_lock(&ms->mu);
+    bool ok = node_ownership(s, s->root, own, stdev);
+    pthread_mutex_unlock(&ms->mu);
+    return ok;
+}
+
+bool tg_search_move_ownership(const tg_search *s, tg_loc move, double *own, double *stdev) {
+    tg_search *ms = (tg_search *)s;
+    pthread_mutex_lock(&ms->mu);
+    const node *r = s->root, *n = r;
+    if (r && r->state == NODE_EXPANDED)
+        for (int i = 0; i < r->num_moves; i++)
+            if (r->moves[i] == move && r->children[i] && r->children[i]->own && r->children[i]->visits > 0)
+                n = r->children[i];
+    bool ok = node_ownership(s, n, own, stdev);
+    pthread_mutex_unlock(&ms->mu);
+    return ok;
+}
+
+void tg_search_set_avoid(tg_search *s, const int *black_until, const int *white_until) {
+    bool any = false, changed = false;
+    for (int c = 0; c < 2; c++) {
+        const int *src = c == 0 ? black_until : white_until;
+        for (int i = 0; i < TG_MAX_ARR_SIZE; i++) {
+            int v = src ? src[i] : 0;
+            if (v < 0) v = 0;
+            if (v != s->avoid_until[c][i]) changed = true;
+            s->avoid_until[c][i] = v;
+            if (v) any = true;
+        }
+    }
+    s->has_avoid = any;
+    /* As KataGo's setAvoidMoveUntilByLoc: a tree grown under other restrictions is dropped. */
+    if (changed) tg_search_clear_tree(s);
 }

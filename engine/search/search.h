@@ -48,9 +48,11 @@ typedef struct tg_move_info {
     double utility_lcb;    /* KataGo's lcb of the utility (root player's side) */
     double lcb;            /* KataGo's hacked winrate LCB: winrate minus the utility radius scaled to winrate units */
     double play_selection_value; /* KataGo's play selection value (weight, LCB-adjusted) */
+    double no_result_value; /* mean no-result probability (KataGo's noResultValue) */
     int order;             /* 0 = the move the search would play */
     int pv_len;
     tg_loc pv[TG_SEARCH_MAX_PV]; /* pv[0] == move */
+    int64_t pv_visits[TG_SEARCH_MAX_PV]; /* visits of the node each PV move leads to (KataGo's pvVisits) */
 } tg_move_info;
 
 typedef struct tg_root_info {
@@ -58,6 +60,9 @@ typedef struct tg_root_info {
     int64_t visits;
     double utility, winrate, score_mean, score_stdev, score_lead; /* root player's side */
     double raw_winrate, raw_score_lead; /* the root's own network evaluation, root player's side */
+    double weight;         /* the root's weight sum */
+    bool has_raw;          /* the root has a network evaluation: the three below are set */
+    double raw_st_wr_error, raw_st_score_error, raw_var_time_left; /* its short-term error heads (-1 before model 9) */
 } tg_root_info;
 
 /* params is copied; ev must outlive the search. The seed drives symmetries and move choice
@@ -105,6 +110,20 @@ void tg_search_root_info(const tg_search *s, tg_root_info *out);
 /* Root visits so far (reused ones included) and playouts of the last or current run. */
 int64_t tg_search_root_visits(const tg_search *s);
 int64_t tg_search_num_playouts(const tg_search *s);
+
+/* KataGo's getAverageTreeOwnership / getAverageAndStandardDeviationTreeOwnership: the network ownership
+ * (White's side, +1 White) averaged over the tree, each node's evaluation weighted against its children's
+ * subtrees (these by squared weight), stopping where a node's share falls under 0.5 / visits^0.75.
+ * own (and stdev, when not NULL) get xsize * ysize values, y * xsize + x. false (all zero) when the root
+ * has no ownership yet. */
+bool tg_search_tree_ownership(const tg_search *s, double *own, double *stdev);
+/* The same for the subtree of root move `move` (movesOwnership); the root's when that move has no
+ * evaluated subtree, as KataGo does for unvisited moves. */
+bool tg_search_move_ownership(const tg_search *s, tg_loc move, double *own, double *stdev);
+/* KataGo's avoidMoveUntilByLoc (analysis avoid / allow): arrays of TG_MAX_ARR_SIZE entries indexed by
+ * tg_loc (pass included), or NULL for none. A move whose entry is d is never tried first at fewer than d
+ * plies below the root for that colour. Changing the restrictions drops the tree, as in KataGo. */
+void tg_search_set_avoid(tg_search *s, const int *black_until, const int *white_until);
 
 /* KataGo's ScoreValue::expectedWhiteScoreValue (normal-distributed score through the atan score value,
  * from a precomputed table), exposed for tests. */
