@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,70 +42,49 @@ typedef struct param_def {
     bool gtp_special; /* KataGo's GTP-level parameters: listed first, reported as strings in kata-get-params */
 } param_def;
 
-#define SD(k, f, lo, hi) { k, T_DOUBLE, W_SEARCH, offsetof(tg_search_params, f), lo, hi, 0, false }
-#define SL(k, f, lo, hi) { k, T_INT64, W_SEARCH, offsetof(tg_search_params, f), lo, hi, 0, false }
-#define SI(k, f, lo, hi) { k, T_INT, W_SEARCH, offsetof(tg_search_params, f), lo, hi, 0, false }
-#define SB(k, f) { k, T_BOOL, W_SEARCH, offsetof(tg_search_params, f), 0, 0, 0, false }
-
-/* KataGo's ranges (cpp/program/setup.cpp, loadParams), in the order loadParams checks them; the first
- * failing key is the one reported. */
-static const param_def PARAMS[] = {
-    /* GTP-level (cpp/command/gtp.cpp). analysisWideRootNoise: stored and reported but ignored by the
-     * search until wide root noise is implemented. */
+/* The GTP-level parameters (cpp/command/gtp.cpp) come first, then every search key with the field and
+ * range searchparams.c defines for it, in the order the search reads them (the first failing key is the
+ * one reported), then the stored-only ones. */
+static const param_def GTP_LEVEL_PARAMS[] = {
+    /* Stored and reported but ignored by the search until wide root noise is implemented. */
     { "analysisWideRootNoise", T_DOUBLE, W_CONFIG, 0, 0.0, 5.0, 0.04, true },
     { "allowResignation", T_BOOL, W_RESIGN, 0, 0, 0, 0, true },
-
-    SL("maxPlayouts", max_playouts, 1, 1125899906842624.0),
-    SL("maxVisits", max_visits, 1, 1125899906842624.0),
-    SD("maxTime", max_time, 0.0, 1e20),
-    SI("numSearchThreads", num_threads, 1, 4096),
-    SD("winLossUtilityFactor", win_loss_utility_factor, 0.0, 1.0),
-    SD("staticScoreUtilityFactor", static_score_utility_factor, 0.0, 1.0),
-    SD("dynamicScoreUtilityFactor", dynamic_score_utility_factor, 0.0, 1.0),
-    SD("noResultUtilityForWhite", no_result_utility_for_white, -1.0, 1.0),
-    SD("drawEquivalentWinsForWhite", draw_equivalent_wins_for_white, 0.0, 1.0),
-    SD("dynamicScoreCenterZeroWeight", dynamic_score_center_zero_weight, 0.0, 1.0),
-    SD("dynamicScoreCenterScale", dynamic_score_center_scale, 0.2, 5.0),
-    SD("cpuctExploration", cpuct_exploration, 0.0, 10.0),
-    SD("cpuctExplorationLog", cpuct_exploration_log, 0.0, 10.0),
-    SD("cpuctExplorationBase", cpuct_exploration_base, 10.0, 100000.0),
-    SD("cpuctUtilityStdevPrior", cpuct_utility_stdev_prior, 1e-8, 10.0),
-    SD("cpuctUtilityStdevPriorWeight", cpuct_utility_stdev_prior_weight, 0.0, 100.0),
-    SD("cpuctUtilityStdevScale", cpuct_utility_stdev_scale, 0.0, 1.0),
-    SD("fpuReductionMax", fpu_reduction_max, 0.0, 2.0),
-    SD("fpuLossProp", fpu_loss_prop, 0.0, 1.0),
-    SB("fpuParentWeightByVisitedPolicy", fpu_parent_weight_by_visited_policy),
-    SD("fpuParentWeightByVisitedPolicyPow", fpu_parent_weight_by_visited_policy_pow, 0.0, 5.0),
-    SD("fpuParentWeight", fpu_parent_weight, 0.0, 1.0),
-    SD("policyOptimism", policy_optimism, 0.0, 1.0),
-    SB("rootNoiseEnabled", root_noise_enabled),
-    SD("rootPolicyTemperature", root_policy_temperature, 0.01, 100.0),
-    SD("rootPolicyTemperatureEarly", root_policy_temperature_early, 0.01, 100.0),
-    SD("rootFpuReductionMax", root_fpu_reduction_max, 0.0, 2.0),
-    SD("rootFpuLossProp", root_fpu_loss_prop, 0.0, 1.0),
-    SI("rootNumSymmetriesToSample", root_num_symmetries_to_sample, 1, 8),
-    SD("rootPolicyOptimism", root_policy_optimism, 0.0, 1.0),
-    SD("chosenMoveTemperature", chosen_move_temperature, 0.0, 5.0),
-    SD("chosenMoveTemperatureEarly", chosen_move_temperature_early, 0.0, 5.0),
-    SD("chosenMoveTemperatureHalflife", chosen_move_temperature_halflife, 0.1, 100000.0),
-    SB("useLcbForSelection", use_lcb_for_selection),
-    SD("lcbStdevs", lcb_stdevs, 1.0, 12.0),
-    SD("minVisitPropForLCB", min_visit_prop_for_lcb, 0.0, 1.0),
-    SB("useNonBuggyLcb", use_non_buggy_lcb),
-    SB("conservativePass", conservative_pass),
-    SB("enablePassingHacks", enable_passing_hacks),
+};
+static const param_def STORED_ONLY_PARAMS[] = {
     /* Stored and reported, ignored by the search until playout doubling advantage is implemented. */
     { "playoutDoublingAdvantage", T_DOUBLE, W_CONFIG, 0, -3.0, 3.0, 0.0, false },
-    SD("nnPolicyTemperature", nn_policy_temperature, 0.01, 5.0),
-    SD("numVirtualLossesPerThread", num_virtual_losses_per_thread, 0.01, 1000.0),
 };
 
-#define NUM_PARAMS (sizeof PARAMS / sizeof PARAMS[0])
+#define MAX_PARAMS 128
+static param_def PARAMS[MAX_PARAMS];
+static size_t NUM_PARAMS;
+static pthread_once_t params_once = PTHREAD_ONCE_INIT;
+
+static void append_params(const param_def *defs, size_t n) {
+    for (size_t i = 0; i < n && NUM_PARAMS < MAX_PARAMS; i++)
+        PARAMS[NUM_PARAMS++] = defs[i];
+}
+
+static void build_params(void) {
+    append_params(GTP_LEVEL_PARAMS, sizeof GTP_LEVEL_PARAMS / sizeof GTP_LEVEL_PARAMS[0]);
+    size_t n;
+    const tg_search_param_spec *specs = tg_search_param_specs(&n);
+    for (size_t i = 0; i < n && NUM_PARAMS < MAX_PARAMS; i++) {
+        static const int types[] = {[TG_PARAM_DOUBLE] = T_DOUBLE, [TG_PARAM_INT64] = T_INT64,
+                                    [TG_PARAM_INT] = T_INT, [TG_PARAM_BOOL] = T_BOOL};
+        PARAMS[NUM_PARAMS++] = (param_def){specs[i].key, types[specs[i].type], W_SEARCH, specs[i].offset,
+                                           specs[i].min, specs[i].max, 0, false};
+    }
+    append_params(STORED_ONLY_PARAMS, sizeof STORED_ONLY_PARAMS / sizeof STORED_ONLY_PARAMS[0]);
+}
+
+static void ensure_params(void) { pthread_once(&params_once, build_params); }
 
 /* KataGo validates the new keys in a config holding only them, whose name reads this way. */
 #define CLEAN_CONFIG_NAME " and/or command-line and query overrides"
 
 static const param_def *find_param(const char *key) {
+    ensure_params();
     for (size_t i = 0; i < NUM_PARAMS; i++)
         if (!strcmp(PARAMS[i].key, key))
             return &PARAMS[i];
@@ -236,6 +216,7 @@ static int cmp_param_key(const void *a, const void *b) {
 
 /* The search parameters in nlohmann's key order (std::map: byte order). */
 static size_t sorted_params(const param_def **out, bool include_special) {
+    ensure_params();
     size_t n = 0;
     for (size_t i = 0; i < NUM_PARAMS; i++)
         if (include_special || !PARAMS[i].gtp_special)
@@ -251,6 +232,7 @@ void cmd_kata_list_params(tg_gtp *g, int argc, char **argv, reply *r) {
     (void)argc;
     (void)argv;
     /* KataGo: the GTP-level parameters first, then the search's in key order. */
+    ensure_params();
     for (size_t i = 0; i < NUM_PARAMS; i++) {
         if (!PARAMS[i].gtp_special)
             continue;
@@ -258,7 +240,7 @@ void cmd_kata_list_params(tg_gtp *g, int argc, char **argv, reply *r) {
             tg_strbuf_append(&r->text, " ");
         tg_strbuf_append(&r->text, PARAMS[i].key);
     }
-    const param_def *sorted[NUM_PARAMS];
+    const param_def *sorted[MAX_PARAMS];
     size_t n = sorted_params(sorted, false);
     for (size_t i = 0; i < n; i++) {
         if (r->text.len)
@@ -291,7 +273,7 @@ void cmd_kata_get_params(tg_gtp *g, int argc, char **argv, reply *r) {
     (void)argv;
     tg_search_params p;
     current_params(g, &p);
-    const param_def *sorted[NUM_PARAMS];
+    const param_def *sorted[MAX_PARAMS];
     size_t n = sorted_params(sorted, true);
     tg_strbuf_append(&r->text, "{");
     for (size_t i = 0; i < n; i++) {
@@ -736,6 +718,7 @@ static bool apply_settings(tg_gtp *g, settings *s, char *err, size_t errlen) {
     if (!ok)
         snprintf(err, errlen, "out of memory");
     qsort(s->e, (size_t)s->n, sizeof *s->e, cmp_setting_key);
+    ensure_params();
     for (size_t i = 0; ok && i < NUM_PARAMS; i++) {
         for (int k = 0; k < s->n; k++) {
             if (strcmp(s->e[k].key, PARAMS[i].key) || s->e[k].value[0] == '\0')

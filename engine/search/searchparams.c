@@ -2,6 +2,7 @@
 #include "search/searchparams.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 void tg_search_params_default(tg_search_params *p) {
@@ -55,21 +56,16 @@ void tg_search_params_default(tg_search_params *p) {
     p->seed = 0;
 }
 
-enum { P_DOUBLE, P_INT64, P_INT, P_BOOL };
+typedef tg_search_param_spec param_spec;
 
-typedef struct param_spec {
-    const char *key;
-    int type;
-    size_t offset;
-    double min, max;
-} param_spec;
+#define PD(key, field, lo, hi) { key, TG_PARAM_DOUBLE, offsetof(tg_search_params, field), lo, hi, false }
+#define PL(key, field, lo, hi) { key, TG_PARAM_INT64, offsetof(tg_search_params, field), lo, hi, false }
+#define PI(key, field, lo, hi) { key, TG_PARAM_INT, offsetof(tg_search_params, field), lo, hi, false }
+#define PB(key, field) { key, TG_PARAM_BOOL, offsetof(tg_search_params, field), 0, 0, false }
+#define PDERIVED(key, field, lo, hi) { key, TG_PARAM_DOUBLE, offsetof(tg_search_params, field), lo, hi, true }
 
-#define PD(key, field, lo, hi) { key, P_DOUBLE, offsetof(tg_search_params, field), lo, hi }
-#define PL(key, field, lo, hi) { key, P_INT64, offsetof(tg_search_params, field), lo, hi }
-#define PI(key, field, lo, hi) { key, P_INT, offsetof(tg_search_params, field), lo, hi }
-#define PB(key, field) { key, P_BOOL, offsetof(tg_search_params, field), 0, 0 }
-
-/* Keys whose defaults do not depend on other keys, with KataGo's allowed ranges. */
+/* Every key with KataGo's allowed range; the derived ones (last) are read after the others, since their
+ * defaults follow them, as in setup.cpp. */
 static const param_spec SPECS[] = {
     PL("maxVisits", max_visits, 1, 1125899906842624.0),
     PL("maxPlayouts", max_playouts, 1, 1125899906842624.0),
@@ -112,20 +108,29 @@ static const param_spec SPECS[] = {
     PD("chosenMoveTemperatureHalflife", chosen_move_temperature_halflife, 0.1, 100000.0),
     PB("conservativePass", conservative_pass),
     PB("enablePassingHacks", enable_passing_hacks),
+    PDERIVED("rootFpuReductionMax", root_fpu_reduction_max, 0.0, 2.0),
+    PDERIVED("rootFpuLossProp", root_fpu_loss_prop, 0.0, 1.0),
+    PDERIVED("rootPolicyTemperatureEarly", root_policy_temperature_early, 0.01, 100.0),
+    PDERIVED("rootPolicyOptimism", root_policy_optimism, 0.0, 1.0),
 };
+
+const tg_search_param_spec *tg_search_param_specs(size_t *count) {
+    *count = sizeof SPECS / sizeof SPECS[0];
+    return SPECS;
+}
 
 static bool load_spec(tg_search_params *p, const tg_config *cfg, const param_spec *s, char *err, size_t errlen) {
     char *base = (char *)p + s->offset;
     switch (s->type) {
-    case P_DOUBLE: {
+    case TG_PARAM_DOUBLE: {
         double *f = (double *)(void *)base;
         return tg_config_get_double(cfg, s->key, *f, s->min, s->max, f, err, errlen);
     }
-    case P_INT64: {
+    case TG_PARAM_INT64: {
         int64_t *f = (int64_t *)(void *)base;
         return tg_config_get_int(cfg, s->key, *f, (int64_t)s->min, (int64_t)s->max, f, err, errlen);
     }
-    case P_INT: {
+    case TG_PARAM_INT: {
         int *f = (int *)(void *)base;
         int64_t v;
         if (!tg_config_get_int(cfg, s->key, *f, (int64_t)s->min, (int64_t)s->max, &v, err, errlen))
@@ -152,24 +157,20 @@ static uint64_t hash_string(const char *s) {
 
 bool tg_search_params_load(tg_search_params *p, const tg_config *cfg, char *err, size_t errlen) {
     tg_search_params_default(p);
-    for (size_t i = 0; i < sizeof SPECS / sizeof SPECS[0]; i++)
+    for (size_t i = 0; i < sizeof SPECS / sizeof SPECS[0]; i++) {
+        if (SPECS[i].derived)
+            continue;
         if (!load_spec(p, cfg, &SPECS[i], err, errlen))
             return false;
-    /* Defaults that follow other keys, as in setup.cpp. */
-    double d;
-    if (!tg_config_get_double(cfg, "rootFpuReductionMax", p->root_noise_enabled ? 0.0 : 0.1, 0.0, 2.0, &d, err, errlen))
-        return false;
-    p->root_fpu_reduction_max = d;
-    if (!tg_config_get_double(cfg, "rootFpuLossProp", p->fpu_loss_prop, 0.0, 1.0, &d, err, errlen))
-        return false;
-    p->root_fpu_loss_prop = d;
-    if (!tg_config_get_double(cfg, "rootPolicyTemperatureEarly", p->root_policy_temperature, 0.01, 100.0, &d, err,
-                              errlen))
-        return false;
-    p->root_policy_temperature_early = d;
-    if (!tg_config_get_double(cfg, "rootPolicyOptimism", fmin(p->policy_optimism, 0.2), 0.0, 1.0, &d, err, errlen))
-        return false;
-    p->root_policy_optimism = d;
+    }
+    /* Defaults that follow the keys just read, as in setup.cpp; load_spec keeps them unless set. */
+    p->root_fpu_reduction_max = p->root_noise_enabled ? 0.0 : 0.1;
+    p->root_fpu_loss_prop = p->fpu_loss_prop;
+    p->root_policy_temperature_early = p->root_policy_temperature;
+    p->root_policy_optimism = fmin(p->policy_optimism, 0.2);
+    for (size_t i = 0; i < sizeof SPECS / sizeof SPECS[0]; i++)
+        if (SPECS[i].derived && !load_spec(p, cfg, &SPECS[i], err, errlen))
+            return false;
     const char *seed = tg_config_get(cfg, "searchRandSeed");
     if (seed) {
         p->has_seed = true;

@@ -74,6 +74,19 @@ typedef struct tg_search_params {
 
 /* KataGo's GTP defaults. */
 void tg_search_params_default(tg_search_params *p);
+
+/* One search key: its tg_search_params field and KataGo's allowed range. */
+enum { TG_PARAM_DOUBLE, TG_PARAM_INT64, TG_PARAM_INT, TG_PARAM_BOOL };
+typedef struct tg_search_param_spec {
+    const char *key;
+    int type;
+    size_t offset;
+    double min, max;
+    bool derived; /* its default follows other keys (rootPolicyOptimism after policyOptimism, ...) */
+} tg_search_param_spec;
+
+/* Every key tg_search_params_load reads, for kata-set-param and the docs; *count receives the length. */
+const tg_search_param_spec *tg_search_param_specs(size_t *count);
 /* Defaults, then every key present in cfg (range-checked as KataGo does). false with a message on a bad value. */
 bool tg_search_params_load(tg_search_params *p, const tg_config *cfg, char *err, size_t errlen);
 
