@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "diagram.h"
 #include "featurize.h"
 #include "history.h"
 #include "ladder.h"
@@ -21,32 +22,6 @@
 static float g_spatial[TG_NN_NUM_SPATIAL_V7 * TG_NN_MAX_AREA];
 static float g_global[TG_NN_NUM_GLOBAL_V7];
 static int g_nnx, g_nny;
-
-static tg_rules named(const char *name) {
-    tg_rules r;
-    char err[256];
-    if (!tg_rules_parse_with_default_komi(name, &r, err, sizeof err)) {
-        fprintf(stderr, "cannot parse rules %s: %s\n", name, err);
-        exit(2);
-    }
-    return r;
-}
-
-static void setup(tg_board *b, int xsize, int ysize, const char *const *rows) {
-    tg_board_init(b, xsize, ysize);
-    for (int y = 0; y < ysize; y++) {
-        for (int x = 0; x < xsize; x++) {
-            char c = rows[y][x];
-            tg_color col = c == 'X' ? TG_BLACK : c == 'O' ? TG_WHITE : TG_EMPTY;
-            if (col != TG_EMPTY && !tg_board_set_stone(b, tg_loc_of(x, y, xsize), col)) {
-                fprintf(stderr, "bad diagram at %d,%d\n", x, y);
-                exit(2);
-            }
-        }
-    }
-}
-
-static tg_loc L(const tg_board *b, int x, int y) { return tg_loc_of(x, y, b->xsize); }
 
 static void fill(const tg_board *b, const tg_history *h, tg_color pla, const tg_nn_input_params *params, int nnx,
                  int nny) {

@@ -4,33 +4,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "diagram.h"
 #include "history.h"
-
-static tg_rules named(const char *name) {
-    tg_rules r;
-    char err[256];
-    if (!tg_rules_parse_with_default_komi(name, &r, err, sizeof err)) {
-        fprintf(stderr, "cannot parse rules %s: %s\n", name, err);
-        exit(2);
-    }
-    return r;
-}
-
-static void setup(tg_board *b, int xsize, int ysize, const char *const *rows) {
-    tg_board_init(b, xsize, ysize);
-    for (int y = 0; y < ysize; y++) {
-        for (int x = 0; x < xsize; x++) {
-            char c = rows[y][x];
-            tg_color col = c == 'X' ? TG_BLACK : c == 'O' ? TG_WHITE : TG_EMPTY;
-            if (col != TG_EMPTY && !tg_board_set_stone(b, tg_loc_of(x, y, xsize), col)) {
-                fprintf(stderr, "bad diagram at %d,%d\n", x, y);
-                exit(2);
-            }
-        }
-    }
-}
-
-static tg_loc L(const tg_board *b, int x, int y) { return tg_loc_of(x, y, b->xsize); }
 
 /* Plays a move that must be strictly legal. */
 static void must_play(tg_history *h, tg_board *b, tg_loc loc, tg_color pla) {

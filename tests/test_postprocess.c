@@ -6,22 +6,13 @@
 #include <string.h>
 
 #include "check.h"
+#include "diagram.h"
 #include "featurize.h"
 #include "history.h"
 #include "postprocess.h"
 
 static bool close_to(double a, double b, double tol) { return fabs(a - b) <= tol; }
 #define CHECK_NEAR(a, b) CHECKF(close_to((a), (b), 2e-6), "%s = %.9g, expected %.9g", #a, (double)(a), (double)(b))
-
-static tg_rules named(const char *name) {
-    tg_rules r;
-    char err[256];
-    if (!tg_rules_parse_with_default_komi(name, &r, err, sizeof err)) {
-        fprintf(stderr, "cannot parse rules %s: %s\n", name, err);
-        exit(2);
-    }
-    return r;
-}
 
 /* ln 2 = softplus(0) */
 #define LN2 0.69314718055994531
