@@ -40,6 +40,14 @@ Checks, on 9x9 with a small network (maxVisits=40, numSearchThreads=1, searchRan
     stone in Black's area, `dead` lists it, `alive` does not, `seki` is empty; a bad argument -> `?`;
     final_score answers W+/B+/0.
 
+12. Passing at the end of the game, on a settled 9x9 board (Black's two-eyed group on the left, White's on
+    the right), Black to move after White's pass, every non-pass move but the test's taken away by
+    `avoid`: with a dead white stone inside Black's pass-alive area, Tromp-Taylor rules, and pass the only
+    move left, genmove captures it instead (KataGo's cleanupBeforePass); under Japanese rules it passes.
+    With nothing left to gain and only moves inside Black's own eye left, Chinese rules (friendlyPassOk)
+    answer the pass with a pass (friendlyPass), Tromp-Taylor plays the move. A config setting both
+    friendlyPass and cleanupBeforePass true is refused at startup with a message naming both.
+
 Exit 0: pass, 1: fail, 77: skipped (no network).
 """
 
@@ -705,9 +713,64 @@ class Search:
         for bad in ["final_status_list", "final_status_list foo", "final_status_list dead alive"]:
             r = e.command(bad)
             self.check(r.error and not r.problems, case, "%r answered %r, want '?'" % (bad, str(r)))
-        fs = e.ok("final_score")
+        fs = e.ok("final_score", timeout=300)     # KataGo's komi bisection: a dozen short searches
         self.check(re.fullmatch(r"[WB]\+\d+(\.\d)?|0", fs), case, "final_score answered %r" % fs)
         self.check("final_status_list" in e.ok("list_commands").split("\n"), case, "final_status_list not in list_commands")
+        self.setup(e)
+
+    def genmove_analyze_move(self, e, case, cmd):
+        e.send(cmd)
+        h = self.line(e, "the header of %r" % cmd)
+        self.check(h == "=", case, "%r: header %r" % (cmd, h))
+        lines = []
+        while True:
+            l = self.line(e, "the lines of %r" % cmd, timeout=60)
+            if l == "":
+                break
+            lines.append(l)
+        last = lines[-1] if lines else ""
+        self.check(re.fullmatch(r"play \S+", last), case, "%r: last line %r, want 'play <vertex>'" % (cmd, last))
+        return last.split()[1].upper() if re.fullmatch(r"play \S+", last) else None
+
+    def settled_position(self, e, rules, dead_stone):
+        cmds = ["boardsize 9", "clear_board", "komi 0", "kata-set-rules " + rules]
+        for row in range(1, 10):
+            for col in "ABCD":
+                if not (col == "B" and row in (2, 4, 5, 8)):
+                    cmds.append("play B %s%d" % (col, row))
+        for row in range(1, 10):
+            for col in "EFGHJ":
+                if not (col == "G" and row in (2, 5, 8)):
+                    cmds.append("play W %s%d" % (col, row))
+        if dead_stone:
+            cmds.append("play W B5")
+        cmds.append("play W pass")
+        for c in cmds:
+            e.ok(c)
+
+    def check_passing(self, e):
+        case = "cleanupBeforePass"
+        only_pass = "kata-genmove_analyze B 100 avoid B B2,B4,B8,G2,G5,G8 1"
+        for rules, want in [("tromp-taylor", "B4"), ("japanese", "PASS")]:
+            self.settled_position(e, rules, dead_stone=True)
+            mv = self.genmove_analyze_move(e, case, only_pass)
+            self.check(mv == want, case, "%s, dead white stone at B5, only pass left: played %r, want %s"
+                       % (rules, mv, want))
+        case = "friendlyPass"
+        only_eye = "kata-genmove_analyze B 100 avoid B pass,B2,B8,G2,G5,G8 1"
+        for rules, want in [("chinese", {"PASS"}), ("tromp-taylor", {"B4", "B5"})]:
+            self.settled_position(e, rules, dead_stone=False)
+            mv = self.genmove_analyze_move(e, case, only_eye)
+            self.check(mv in want, case, "%s, settled board after White's pass, only B4/B5 left: played %r, want %s"
+                       % (rules, mv, " or ".join(sorted(want))))
+        case = "passing config"
+        bad = GtpEngine(gtplib.engine_argv(self.args.engine, "gtp -model '%s' -override-config friendlyPass=true,"
+                                           "cleanupBeforePass=true" % self.model), name="bad", timeout=self.args.timeout)
+        code = bad.wait_exit(self.args.timeout)
+        hint = bad.stderr_hint()
+        self.check(code not in (None, 0) and "friendlyPass" in hint and "cleanupBeforePass" in hint, case,
+                   "both passing hacks forced: exit %r, stderr %r" % (code, hint))
+        bad.close()
         self.setup(e)
 
     def check_no_model(self):
@@ -750,6 +813,7 @@ class Search:
                  ("ownership", lambda: self.check_ownership(e)),
                  ("avoid/allow", lambda: self.check_avoid(e)),
                  ("final_status_list", lambda: self.check_final_status(e)),
+                 ("passing", lambda: self.check_passing(e)),
                  ("no network", self.check_no_model),
                  ("determinism", self.check_determinism)]
         for name, fn in steps:

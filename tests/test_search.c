@@ -1,6 +1,6 @@
-/* The search: tactical positions found within a few hundred visits, determinism with one thread and a
- * fixed seed, exact visit limits with two threads, tree reuse, stopping, parameters from a config,
- * and KataGo's expected score value. Needs the g170 6-block net under $TENGEN_SHARED_DIR (77 without). */
+/* The search: tactical positions (a capture, a capturing race, a ladder) found within a few hundred visits,
+ * determinism with one thread and a fixed seed, exact visit limits with two threads, tree reuse, stopping,
+ * parameters from a config, and KataGo's expected score value. Needs the g170 6-block net under $TENGEN_SHARED_DIR (77 without). */
 #include <math.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -142,6 +142,76 @@ static void test_tactics(tg_nn_evaluator *ev) {
                 (long long)info[i].visits, info[i].winrate, info[i].prior, info[i].lcb);
     tg_search_free(s);
     tg_history_free(&h);
+}
+
+/* A capturing race in the lower left: White's three stones A2-C2 (liberties A1, B1, C1) against Black's A3-C3
+ * (liberties A4, B4, C4), no eyes, nothing shared, every other group settled. Whoever moves first wins by
+ * filling the other's liberties from outside: Black at B1 or C1 (A1 is a self-atari White takes), White at
+ * A4, B4 or C4 (each connected to the wall above). Anything else loses the race. */
+static const char *const SEMEAI[9] = {
+    ".O.O.OX.X",
+    "OOOOOOXXX",
+    "O.O.OOX.X",
+    "OOOOOOXXX",
+    "OOOOOOX.X",
+    "...OXXXXX",
+    "XXXOX.X.X",
+    "OOOXXXXXX",
+    "...X.X.X.",
+};
+
+/* A ladder: White's cutting stone C6 has two liberties, C5 and D6. Black at C5 drives it up and right into
+ * Black's wall and captures it; Black at D6 drives it down and left, where White's B4 breaks the ladder and
+ * the stone escapes (GNU Go 3.8's attack/defend reading agrees on both). Black's moves are limited to the
+ * two ataris: the search must read which ladder works. */
+static const char *const LADDER[9] = {
+    ".....XO.O",
+    ".....XOOO",
+    "..X..XO.O",
+    ".XO..XOOO",
+    "...X.XO.O",
+    ".O...XOOO",
+    ".....XO.O",
+    ".....XOOO",
+    ".....XO.O",
+};
+
+static tg_loc search_position(tg_nn_evaluator *ev, const char *const *rows, tg_color pla, int64_t visits,
+                              uint64_t seed, const int *black_until) {
+    tg_board b;
+    tg_history h;
+    memset(&h, 0, sizeof h);
+    setup(&b, &h, rows, 9, 7.0f, pla);
+    tg_search_params p = base_params();
+    tg_search *s = tg_search_new(&p, ev, seed);
+    tg_search_set_position(s, &b, &h, pla);
+    tg_search_set_avoid(s, black_until, NULL);
+    run_to(s, visits);
+    tg_loc best = tg_search_chosen_move(s);
+    tg_search_free(s);
+    tg_history_free(&h);
+    return best;
+}
+
+static void test_race_and_ladder(tg_nn_evaluator *ev) {
+    char buf[8];
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        tg_loc b = search_position(ev, SEMEAI, TG_BLACK, 100, seed, NULL);
+        CHECKF(b == loc_of("B1", 9) || b == loc_of("C1", 9), "race, Black to play: search played %s",
+               name(b, 9, buf));
+        tg_loc w = search_position(ev, SEMEAI, TG_WHITE, 100, seed, NULL);
+        CHECKF(w == loc_of("A4", 9) || w == loc_of("B4", 9) || w == loc_of("C4", 9),
+               "race, White to play: search played %s", name(w, 9, buf));
+    }
+    int only_ataris[TG_MAX_ARR_SIZE];
+    for (int i = 0; i < TG_MAX_ARR_SIZE; i++) only_ataris[i] = 1;
+    only_ataris[loc_of("C5", 9)] = 0;
+    only_ataris[loc_of("D6", 9)] = 0;
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        tg_loc m = search_position(ev, LADDER, TG_BLACK, 50, seed, only_ataris);
+        CHECKF(m == loc_of("C5", 9), "ladder: search played %s, want C5 (D6 lets the stone escape)",
+               name(m, 9, buf));
+    }
 }
 
 static void test_determinism_and_threads(tg_nn_evaluator *ev) {
@@ -467,6 +537,7 @@ int main(void) {
         return 77;
     }
     test_tactics(ev);
+    test_race_and_ladder(ev);
     test_determinism_and_threads(ev);
     test_terminal(ev);
     test_root_symmetries(ev);

@@ -416,6 +416,10 @@ static bool rules_from_config(const tg_config *cfg, tg_rules *out, char *err, si
     return true;
 }
 
+static int setting_of(const char *word) {
+    return !strcasecmp(word, "true") ? TG_SETTING_TRUE : !strcasecmp(word, "false") ? TG_SETTING_FALSE : TG_SETTING_AUTO;
+}
+
 tg_gtp *tg_gtp_new(tg_config *cfg, tg_nn_evaluator *nn, char *err, size_t errlen) {
     tg_gtp *g = calloc(1, sizeof *g);
     if (!g) {
@@ -424,8 +428,10 @@ tg_gtp *tg_gtp_new(tg_config *cfg, tg_nn_evaluator *nn, char *err, size_t errlen
     }
     g->cfg = cfg;
     g->nn = nn;
-    const char *identity;
+    const char *identity, *friendly, *cleanup;
     bool ok = tg_config_get_enum(cfg, "gtpIdentity", "katago", "katago|tengen", &identity, err, errlen) &&
+              tg_config_get_enum(cfg, "friendlyPass", "auto", "auto|true|false", &friendly, err, errlen) &&
+              tg_config_get_enum(cfg, "cleanupBeforePass", "auto", "auto|true|false", &cleanup, err, errlen) &&
               tg_config_get_bool(cfg, "preventCleanupPhase", true, &g->prevent_encore, err, errlen) &&
               tg_config_get_bool(cfg, "assumeMultipleStartingBlackMovesAreHandicap", true, &g->assume_handicap, err,
                                  errlen);
@@ -446,10 +452,17 @@ tg_gtp *tg_gtp_new(tg_config *cfg, tg_nn_evaluator *nn, char *err, size_t errlen
          tg_config_get_int(cfg, "defaultBoardXSize", size, 2, TG_MAX_LEN, &xsize, err, errlen) &&
          tg_config_get_int(cfg, "defaultBoardYSize", size, 2, TG_MAX_LEN, &ysize, err, errlen) &&
          rules_from_config(cfg, &g->rules, err, errlen);
+    if (ok && !strcasecmp(friendly, "true") && !strcasecmp(cleanup, "true")) {
+        snprintf(err, errlen, "config sets both cleanupBeforePass = true and friendlyPass = true; they contradict, "
+                              "set at most one");
+        ok = false;
+    }
     if (!ok) {
         free(g);
         return NULL;
     }
+    g->friendly_pass = setting_of(friendly);
+    g->cleanup_before_pass = setting_of(cleanup);
     g->identify_as_tengen = !strcasecmp(identity, "tengen");
     if (g->force_komi)
         g->rules.komi = g->forced_komi;

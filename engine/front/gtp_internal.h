@@ -32,6 +32,8 @@ struct tg_gtp {
     double root_policy_optimism; /* kata-raw-nn's default optimism */
     bool identify_as_tengen;
     bool prevent_encore;
+    int friendly_pass;       /* friendlyPass: TG_SETTING_AUTO, _TRUE or _FALSE */
+    int cleanup_before_pass; /* cleanupBeforePass */
     bool assume_handicap;
     bool force_komi;
     float forced_komi;
@@ -58,6 +60,8 @@ struct tg_gtp {
     double resign_min_score_difference;
     double resign_min_moves_per_board_area;
     double *recent_winloss;           /* White's win-loss value after each genmove of this game */
+    double search_factor_when_winning;           /* searchFactorWhenWinning: limits scaled when far ahead */
+    double search_factor_when_winning_threshold; /* searchFactorWhenWinningThreshold */
     int num_recent_winloss, cap_recent_winloss;
 
     /* Pondering (ponderingEnabled): searching on the opponent's time until the next command. */
@@ -66,6 +70,9 @@ struct tg_gtp {
     tg_search_limits ponder_limits;   /* maxVisitsPondering, maxPlayoutsPondering, maxTimePondering */
     struct gtp_ponder *ponder;        /* the running ponder search, or NULL */
 };
+
+/* A config setting that may be left to the rules (KataGo's enabled_t). */
+enum { TG_SETTING_AUTO, TG_SETTING_TRUE, TG_SETTING_FALSE };
 
 /* The response to one command, filled by its handler. */
 typedef struct reply {
@@ -115,8 +122,12 @@ void cmd_kata_get_rules(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_kata_set_rules(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_kata_set_rule(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_kgs_rules(tg_gtp *g, int argc, char **argv, reply *r);
+/* Scoring and the end of the game (gtp_scoring.c). */
 void cmd_final_score(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_final_status_list(tg_gtp *g, int argc, char **argv, reply *r);
+/* KataGo's friendly-pass and cleanup-before-pass replacements of genmove's chosen move, judged at the
+ * search's root position (which they leave cleared). */
+tg_loc gtp_apply_passing_hacks(tg_gtp *g, tg_color pla, tg_loc move);
 void cmd_loadsgf(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_printsgf(tg_gtp *g, int argc, char **argv, reply *r);
 void cmd_nothing_to_do(tg_gtp *g, int argc, char **argv, reply *r);

@@ -4,6 +4,7 @@
 #include "tengen-build.h"
 #endif
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -337,7 +338,11 @@ bool gtp_search_setup(tg_gtp *g, tg_nn_evaluator *nn, char *err, size_t errlen) 
                                    err, errlen) &&
               tg_config_get_double(g->cfg, "resignMinMovesPerBoardArea", 0.0, 0.0, 1.0,
                                    &g->resign_min_moves_per_board_area, err, errlen);
-    ok = ok && tg_config_get_double(g->cfg, "lagBuffer", 1.0, 0.0, 3600.0, &g->lag_buffer, err, errlen);
+    ok = ok && tg_config_get_double(g->cfg, "lagBuffer", 1.0, 0.0, 3600.0, &g->lag_buffer, err, errlen) &&
+         tg_config_get_double(g->cfg, "searchFactorWhenWinning", 1.0, 0.01, 1.0, &g->search_factor_when_winning, err,
+                              errlen) &&
+         tg_config_get_double(g->cfg, "searchFactorWhenWinningThreshold", 1.0, 0.0, 1.0,
+                              &g->search_factor_when_winning_threshold, err, errlen);
     g->resign_threshold = -1.0;
     if (ok && tg_config_has(g->cfg, "allowResignation"))
         ok = tg_config_get_double(g->cfg, "resignThreshold", -1.0, -1.0, 0.0, &g->resign_threshold, err, errlen);
@@ -501,22 +506,61 @@ void cmd_clear_cache(tg_gtp *g, int argc, char **argv, reply *r) {
         tg_search_clear_tree(g->search);
 }
 
-/* Runs the configured search for pla and returns the move to play (KataGo's chosen move). */
-static bool search_for_move(tg_gtp *g, tg_color pla, analysis_stream *stream, tg_loc *move, reply *r) {
+/* How much of its limits a genmove search uses: KataGo's getSearchFactor (searchFactorWhenWinning once the last
+ * three genmoves all saw pla winning beyond the threshold) times searchFactorAfterOnePass / AfterTwoPass
+ * when the root follows a pass (two passes: this player's previous move was one too). */
+static double search_factor(const tg_gtp *g, tg_color pla) {
+    double factor = 1.0;
+    double wluf = g->search_params.win_loss_utility_factor, threshold = g->search_factor_when_winning_threshold;
+    if (g->num_recent_winloss >= 3 && wluf - threshold > 1e-10) {
+        double least_winning = pla == TG_BLACK ? -wluf : wluf;
+        for (int i = g->num_recent_winloss - 3; i < g->num_recent_winloss; i++) {
+            double v = g->recent_winloss[i];
+            if ((pla == TG_BLACK && v > least_winning) || (pla == TG_WHITE && v < least_winning))
+                least_winning = v;
+        }
+        double excess = pla == TG_BLACK ? -threshold - least_winning : least_winning - threshold;
+        if (excess > 0)
+            factor = 1.0 + excess / (wluf - threshold) * (g->search_factor_when_winning - 1.0);
+    }
+    const tg_history *h = tg_search_root_history(g->search);
+    if (h->num_moves >= 1 && h->moves[h->num_moves - 1].loc == TG_PASS_LOC)
+        factor *= h->num_moves >= 3 && h->moves[h->num_moves - 3].loc == TG_PASS_LOC
+                      ? g->search_params.search_factor_after_two_pass
+                      : g->search_params.search_factor_after_one_pass;
+    return factor;
+}
+
+/* Runs the configured search for pla and returns the move to play: KataGo's chosen move, or *resign, or the
+ * chosen move changed by the passing hacks. */
+static bool search_for_move(tg_gtp *g, tg_color pla, analysis_stream *stream, tg_loc *move, bool *resign,
+                            reply *r) {
     sync_search(g);
     /* genmove runs without avoid / allow; the genmove_analyze variants with theirs. */
     bool avoid = stream && stream->args.has_avoid;
     tg_search_set_avoid(g->search, avoid ? stream->args.avoid_until[0] : NULL, avoid ? stream->args.avoid_until[1] : NULL);
-    tg_search_limits limits = {0};
-    /* Under a clock, think for the time KataGo's allocation recommends, never past maxTime. */
+    double factor = search_factor(g, pla);
+    const double cap = (double)((int64_t)1 << 62);
+    tg_search_limits limits = {
+        .max_visits = (int64_t)ceil(fmin(cap, (double)g->search_params.max_visits * factor)),
+        .max_playouts = (int64_t)ceil(fmin(cap, (double)g->search_params.max_playouts * factor)),
+        .max_time = g->search_params.max_time * factor,
+    };
+    /* Under a clock, think for the time KataGo's allocation recommends (scaled by the factor even below the
+     * minimum, never past the maximum), never past maxTime. */
     const tg_time_controls *clock = pla == TG_BLACK ? &g->time_black : &g->time_white;
     if (!tg_time_is_unlimited(clock)) {
         double min_time, recommended, max_time;
         tg_time_get_time(clock, &g->board, &g->hist, g->lag_buffer, &min_time, &recommended, &max_time);
-        limits.max_time = recommended < g->search_params.max_time ? recommended : g->search_params.max_time;
-        if (limits.max_time <= 0)
-            limits.max_time = 0.001;
+        recommended = fmin(recommended * factor, max_time);
+        limits.max_time = fmin(limits.max_time, recommended);
     }
+    if (limits.max_visits < 1)
+        limits.max_visits = 1;
+    if (limits.max_playouts < 1)
+        limits.max_playouts = 1;
+    if (limits.max_time <= 0)
+        limits.max_time = 0.001;
     char err[512];
     bool ok = tg_search_run(g->search, pla, &limits, stream && stream->args.interval_s > 0 ? print_analysis : NULL,
                             stream ? stream->args.interval_s : 0, stream, NULL, err, sizeof err);
@@ -530,6 +574,9 @@ static bool search_for_move(tg_gtp *g, tg_color pla, analysis_stream *stream, tg
         gtp_fail(r, "search found no move");
         return false;
     }
+    *resign = record_and_check_resign(g, pla);
+    if (!*resign)
+        *move = gtp_apply_passing_hacks(g, pla, *move);
     return true;
 }
 
@@ -540,9 +587,10 @@ static void genmove_common(tg_gtp *g, int argc, char **argv, reply *r, bool play
     if (!require_search(g, r))
         return;
     tg_loc move;
-    if (!search_for_move(g, pla, NULL, &move, r))
+    bool resign;
+    if (!search_for_move(g, pla, NULL, &move, &resign, r))
         return;
-    if (record_and_check_resign(g, pla)) {
+    if (resign) {
         tg_strbuf_append(&r->text, "resign");
         return;
     }
@@ -569,9 +617,12 @@ static void genmove_analyze(tg_gtp *g, int argc, char **argv, reply *r, int styl
     write_header(g);
     r->streamed = true;
     tg_loc move;
+    bool resign = false;
     reply inner = {.error = false};
     tg_strbuf_init(&inner.text);
-    if (search_for_move(g, a.pla, &st, &move, &inner) && gtp_play_move(g, move, a.pla)) {
+    if (search_for_move(g, a.pla, &st, &move, &resign, &inner) && resign) {
+        fputs("play resign\n\n", g->out);
+    } else if (!inner.error && gtp_play_move(g, move, a.pla)) {
         char vertex[8];
         fprintf(g->out, "play %s\n\n", tg_loc_str(move, g->board.xsize, g->board.ysize, vertex));
         g->ponder_requested = true;

@@ -11,6 +11,8 @@ void tg_search_params_default(tg_search_params *p) {
     p->max_playouts = (int64_t)1 << 50;
     p->max_time = 1e20;
     p->num_threads = 1;
+    p->search_factor_after_one_pass = 1.0;
+    p->search_factor_after_two_pass = 1.0;
     p->win_loss_utility_factor = 1.0;
     p->static_score_utility_factor = 0.1;
     p->dynamic_score_utility_factor = 0.3;
@@ -71,6 +73,8 @@ static const param_spec SPECS[] = {
     PL("maxPlayouts", max_playouts, 1, 1125899906842624.0),
     PD("maxTime", max_time, 0.0, 1e20),
     PI("numSearchThreads", num_threads, 1, 4096),
+    PD("searchFactorAfterOnePass", search_factor_after_one_pass, 0.0, 1.0),
+    PD("searchFactorAfterTwoPass", search_factor_after_two_pass, 0.0, 1.0),
     PD("winLossUtilityFactor", win_loss_utility_factor, 0.0, 1.0),
     PD("staticScoreUtilityFactor", static_score_utility_factor, 0.0, 1.0),
     PD("dynamicScoreUtilityFactor", dynamic_score_utility_factor, 0.0, 1.0),

@@ -16,6 +16,8 @@ typedef struct tg_search_params {
     int64_t max_playouts;                /* maxPlayouts: 1<<50 (playouts of this search) */
     double max_time;                     /* maxTime: 1e20 seconds */
     int num_threads;                     /* numSearchThreads: 1 */
+    double search_factor_after_one_pass; /* searchFactorAfterOnePass: 1.0 (limits scaled after a pass) */
+    double search_factor_after_two_pass; /* searchFactorAfterTwoPass: 1.0 (after both players passed) */
 
     /* Utility */
     double win_loss_utility_factor;      /* winLossUtilityFactor: 1.0 */

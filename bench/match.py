@@ -1,15 +1,20 @@
 #!/usr/bin/env python3
-"""Strength match: tengen against GNU Go over GTP, with a small referee.
+"""Strength match: tengen against GNU Go or KataGo over GTP, with a small referee.
 
 Plays N games (alternating colours, tengen Black in game 1) on a small board under area scoring,
 passing each engine's genmove into the other with play. Two consecutive passes, a resignation, an
-illegal move or the move cap end a game. Finished games are scored with GNU Go's final_score (its
-dead-stone judgement under Chinese rules); tengen's own final_score is printed beside it.
+illegal move or the move cap end a game. Finished games are scored with the opponent's final_score
+(GNU Go's dead-stone judgement under Chinese rules, or KataGo's); tengen's own final_score is printed
+beside it. Against KataGo both engines read the same config file (KataGo's own, --katago-config), with the
+same network, visits and threads given on the command line.
 
-Python 3 standard library only. Example:
+Python 3 standard library only. Examples:
 
-    bench/match_gnugo.py --tengen /tmp/bv/tengen \
+    bench/match.py --tengen /tmp/bv/tengen \
         --model ../shared/models/g170-b6c96-s175395328-d26788732.bin.gz --games 40
+    bench/match.py --opponent katago --katago /tmp/kgbuild/katago \
+        --katago-config KataGo/cpp/configs/gtp_example.cfg --tengen /tmp/bv/tengen \
+        --model ../shared/models/g170-b6c96-s175395328-d26788732.bin.gz --games 40 --outdir /tmp/m
 """
 
 import argparse
@@ -104,25 +109,33 @@ def write_sgf(path, args, black, white, moves, result):
 
 def start_engines(args):
     overrides = "maxVisits=%d,numSearchThreads=%d" % (args.visits, args.threads)
-    if args.tengen_overrides:
-        overrides += "," + args.tengen_overrides
-    tengen_argv = [args.tengen, "gtp", "-model", args.model, "-override-config", overrides]
-    if args.config:
-        tengen_argv[2:2] = ["-config", args.config]
-    gnugo_argv = [args.gnugo, "--mode", "gtp", "--level", str(args.level), "--chinese-rules"]
+    tengen_overrides = overrides + ("," + args.tengen_overrides if args.tengen_overrides else "")
+    tengen_argv = [args.tengen, "gtp", "-model", args.model, "-override-config", tengen_overrides]
+    config = args.config or (args.katago_config if args.opponent == "katago" else None)
+    if config:
+        tengen_argv[2:2] = ["-config", config]
     log = os.path.join(args.outdir, "tengen-stderr.log") if args.outdir else None
-    return GtpEngine("tengen", tengen_argv, log), GtpEngine("gnugo", gnugo_argv)
+    if args.opponent == "gnugo":
+        opponent_argv = [args.gnugo, "--mode", "gtp", "--level", str(args.level), "--chinese-rules"]
+        opponent_log = None
+    else:
+        opponent_argv = [args.katago, "gtp", "-model", args.model, "-config", args.katago_config,
+                         "-override-config", overrides]
+        opponent_log = os.path.join(args.outdir, "katago-stderr.log") if args.outdir else None
+    return GtpEngine("tengen", tengen_argv, log), GtpEngine(args.opponent, opponent_argv, opponent_log)
 
 
-def play_game(game_no, tengen, gnugo, args):
-    """Plays one game; returns a dict with the winner ('tengen', 'gnugo' or 'draw') and details."""
+def play_game(game_no, tengen, opponent, args):
+    """Plays one game; returns a dict with the winner ('tengen', the opponent's name or 'draw') and details."""
     tengen_black = (game_no % 2 == 1)
-    engines = {"B": tengen if tengen_black else gnugo, "W": gnugo if tengen_black else tengen}
-    for e in (tengen, gnugo):
+    engines = {"B": tengen if tengen_black else opponent, "W": opponent if tengen_black else tengen}
+    for e in (tengen, opponent):
         e.must("boardsize %d" % args.size)
         e.must("clear_board")
         e.must("komi %g" % args.komi)
     tengen.must("kata-set-rules chinese")
+    if opponent.name == "katago":
+        opponent.must("kata-set-rules chinese")
 
     moves = []
     passes = 0
@@ -149,14 +162,14 @@ def play_game(game_no, tengen, gnugo, args):
         end = ("cap",)
 
     tengen_color = "B" if tengen_black else "W"
-    g_score = t_score = None
+    o_score = t_score = None
     if end[0] in ("passes", "cap"):
-        _, g_text = gnugo.send("final_score")
+        _, o_text = opponent.send("final_score")  # the opponent referees
         _, t_text = tengen.send("final_score")
-        g_score, t_score = parse_score(g_text), parse_score(t_text)
-        margin = g_score if g_score is not None else t_score
+        o_score, t_score = parse_score(o_text), parse_score(t_text)
+        margin = o_score if o_score is not None else t_score
         if margin is None:
-            raise RuntimeError("no usable final_score (gnugo '%s', tengen '%s')" % (g_text, t_text))
+            raise RuntimeError("no usable final_score (%s '%s', tengen '%s')" % (opponent.name, o_text, t_text))
         result = "0" if margin == 0 else ("B+%g" % margin if margin > 0 else "W+%g" % -margin)
         winner_color = None if margin == 0 else ("B" if margin > 0 else "W")
     else:
@@ -166,9 +179,9 @@ def play_game(game_no, tengen, gnugo, args):
     if winner_color is None:
         winner = "draw"
     else:
-        winner = "tengen" if winner_color == tengen_color else "gnugo"
+        winner = "tengen" if winner_color == tengen_color else opponent.name
     return {"tengen_color": tengen_color, "moves": moves, "end": end, "result": result, "winner": winner,
-            "gnugo_score": g_score, "tengen_score": t_score}
+            "opponent_score": o_score, "tengen_score": t_score}
 
 
 def main():
@@ -179,7 +192,11 @@ def main():
     p.add_argument("--visits", type=int, default=100, help="tengen maxVisits (default 100)")
     p.add_argument("--threads", type=int, default=1, help="tengen numSearchThreads (default 1)")
     p.add_argument("--tengen-overrides", default="", help="more -override-config keys, k=v,...")
+    p.add_argument("--opponent", choices=["gnugo", "katago"], default="gnugo", help="opponent (default gnugo)")
     p.add_argument("--gnugo", default="/usr/games/gnugo", help="GNU Go binary (default /usr/games/gnugo)")
+    p.add_argument("--katago", help="KataGo binary, for --opponent katago (same network, visits and threads)")
+    p.add_argument("--katago-config", help="KataGo GTP config (e.g. its cpp/configs/gtp_example.cfg), read by "
+                   "both engines unless --config names another for tengen")
     p.add_argument("--level", type=int, default=10, help="GNU Go --level (default 10)")
     p.add_argument("--games", type=int, default=40, help="number of games (default 40)")
     p.add_argument("--size", type=int, default=9, help="board size (default 9)")
@@ -187,27 +204,37 @@ def main():
     p.add_argument("--max-moves", type=int, default=400, help="move cap per game, then score (default 400)")
     p.add_argument("--outdir", help="directory for SGF files and tengen's stderr log (optional)")
     args = p.parse_args()
+    if args.opponent == "katago" and not (args.katago and args.katago_config):
+        p.error("--opponent katago needs --katago PATH and --katago-config FILE")
     if args.outdir:
         os.makedirs(args.outdir, exist_ok=True)
 
-    print("tengen (maxVisits=%d, numSearchThreads=%d) vs GNU Go --level %d, %dx%d, komi %g, Chinese rules, %d games"
-          % (args.visits, args.threads, args.level, args.size, args.size, args.komi, args.games), flush=True)
+    opponent_desc = ("GNU Go --level %d" % args.level if args.opponent == "gnugo"
+                else "KataGo (same network, maxVisits=%d, numSearchThreads=%d)" % (args.visits, args.threads))
+    print("tengen (maxVisits=%d, numSearchThreads=%d) vs %s, %dx%d, komi %g, Chinese rules, %d games"
+          % (args.visits, args.threads, opponent_desc, args.size, args.size, args.komi, args.games), flush=True)
     wins = draws = losses = played = 0
     wins_as = {"B": 0, "W": 0}
     games_as = {"B": 0, "W": 0}
-    tengen, gnugo = start_engines(args)
+    tengen, opponent = start_engines(args)
     t_start = time.time()
+    aborted_in_a_row = 0
     try:
         for game_no in range(1, args.games + 1):
             t0 = time.time()
             try:
-                g = play_game(game_no, tengen, gnugo, args)
+                g = play_game(game_no, tengen, opponent, args)
             except RuntimeError as e:
                 print("game %d: aborted: %s (restarting the engines)" % (game_no, e), flush=True)
+                aborted_in_a_row += 1
+                if aborted_in_a_row == 3:
+                    print("three games aborted in a row: giving up (see the engines' stderr logs)", flush=True)
+                    break
                 tengen.close()
-                gnugo.close()
-                tengen, gnugo = start_engines(args)
+                opponent.close()
+                tengen, opponent = start_engines(args)
                 continue
+            aborted_in_a_row = 0
             played += 1
             games_as[g["tengen_color"]] += 1
             if g["winner"] == "tengen":
@@ -221,20 +248,21 @@ def main():
             if g["end"][0] == "illegal":
                 detail += " %s (%s)" % (g["end"][2], g["end"][3])
             scores = ""
-            if g["gnugo_score"] is not None or g["tengen_score"] is not None:
-                scores = " [gnugo final_score %s, tengen final_score %s]" % (g["gnugo_score"], g["tengen_score"])
+            if g["opponent_score"] is not None or g["tengen_score"] is not None:
+                scores = " [%s final_score %s, tengen final_score %s]" % (args.opponent, g["opponent_score"],
+                                                                          g["tengen_score"])
             print("game %2d: tengen %s  %-10s %-6s %3d moves  %s%s  %.0fs  (tengen %d/%d)"
                   % (game_no, "Black" if g["tengen_color"] == "B" else "White", g["result"],
                      g["winner"], len(g["moves"]), detail, scores, time.time() - t0, wins, played), flush=True)
             if args.outdir:
-                black, white = ("tengen", "gnugo") if g["tengen_color"] == "B" else ("gnugo", "tengen")
+                black, white = ("tengen", args.opponent) if g["tengen_color"] == "B" else (args.opponent, "tengen")
                 write_sgf(os.path.join(args.outdir, "game%02d.sgf" % game_no), args, black, white,
                           g["moves"], g["result"])
     except KeyboardInterrupt:
         print("interrupted", flush=True)
     finally:
         tengen.close()
-        gnugo.close()
+        opponent.close()
 
     if played:
         print("total: %d games, tengen %d wins, %d losses, %d draws; score %.1f/%d = %.1f%% "
