@@ -47,6 +47,13 @@ Checks, on 9x9 with a small network (maxVisits=40, numSearchThreads=1, searchRan
     With nothing left to gain and only moves inside Black's own eye left, Chinese rules (friendlyPassOk)
     answer the pass with a pass (friendlyPass), Tromp-Taylor plays the move. A config setting both
     friendlyPass and cleanupBeforePass true is refused at startup with a message naming both.
+13. Clocks: with no visit limit, a genmove under each of `time_settings 0 2 1` (byo-yomi),
+    `kgs-time_settings canadian 0 4 2`, `kata-time_settings fischer 3 1` and `time_settings 30 0 0` with
+    `time_left b 2 0` answers with a legal move within 15 s (the clock, not a visit limit, ends the search);
+    `kata-list_time_settings` names the six kinds; a bad clock is refused with `?`.
+14. Pondering (ponderingEnabled=true): after `genmove b` the engine searches White's reply in the background:
+    an analysis started 1.5 s later already reports more root visits than a genmove's limit (the ponder
+    tree is reused), the next command is answered at once, and play goes on normally.
 
 Exit 0: pass, 1: fail, 77: skipped (no network).
 """
@@ -773,6 +780,58 @@ class Search:
         bad.close()
         self.setup(e)
 
+    def check_clocks(self):
+        case = "clocks"
+        saved = self.args.config
+        self.args.config = "numSearchThreads=1,searchRandSeed=7"      # no visit limit: only the clock stops
+        e = self.start()
+        self.args.config = saved
+        try:
+            kinds = e.ok("kata-list_time_settings").split()
+            self.check(kinds == ["none", "absolute", "byoyomi", "canadian", "fischer", "fischer-capped"], case,
+                       "kata-list_time_settings answered %r" % kinds)
+            for clock in (["time_settings 0 2 1"], ["kgs-time_settings canadian 0 4 2"],
+                          ["kata-time_settings fischer 3 1"], ["time_settings 30 0 0", "time_left b 2 0"]):
+                for c in ["boardsize 9", "clear_board", "komi 7"] + clock:
+                    e.ok(c)
+                t = time.monotonic()
+                r = e.command("genmove b", timeout=15)
+                self.check(r.ok and vertex_ok(r.text), case, "%s: genmove b answered %r after %.1f s"
+                           % (clock, str(r), time.monotonic() - t))
+            for bad in ["time_settings -1 0 0", "kgs-time_settings sudden", "kata-time_settings fischer 3",
+                        "time_left b x 0", "time_left purple 10 0"]:
+                r = e.command(bad)
+                self.check(r.error and not r.problems, case, "%r answered %r, want '?'" % (bad, str(r)))
+        finally:
+            e.close()
+
+    def check_pondering(self):
+        case = "pondering"
+        saved = self.args.config
+        self.args.config = saved + ",ponderingEnabled=true"
+        e = self.start()
+        self.args.config = saved
+        try:
+            self.setup(e)
+            r = e.command("genmove b")
+            self.check(r.ok and vertex_ok(r.text), case, "genmove b answered %r" % str(r))
+            time.sleep(1.5)
+            t = time.monotonic()
+            infos = self.start_stream(e, case, "kata-analyze W 10 rootInfo true", want_infos=1)
+            self.stop_stream(e, case, "kata-analyze W 10 rootInfo true", "name", "= KataGo")
+            waited = time.monotonic() - t
+            m = re.search(r"rootInfo visits (\d+)", infos[0]) if infos else None
+            visits = int(m.group(1)) if m else 0
+            self.check(visits > 40, case, "analysis 1.5 s after genmove started from %d root visits, want more "
+                       "than genmove's 40 (the ponder tree)" % visits)
+            self.check(waited < 10, case, "pondering delayed the next command by %.1f s" % waited)
+            r = e.command("genmove w")
+            self.check(r.ok and vertex_ok(r.text), case, "genmove w after pondering answered %r" % str(r))
+            r = e.command("name")
+            self.check(r.ok and r.text == "KataGo", case, "name during pondering answered %r" % str(r))
+        finally:
+            e.close()
+
     def check_no_model(self):
         case = "no network"
         e = self.start(with_model=False)
@@ -814,6 +873,8 @@ class Search:
                  ("avoid/allow", lambda: self.check_avoid(e)),
                  ("final_status_list", lambda: self.check_final_status(e)),
                  ("passing", lambda: self.check_passing(e)),
+                 ("clocks", self.check_clocks),
+                 ("pondering", self.check_pondering),
                  ("no network", self.check_no_model),
                  ("determinism", self.check_determinism)]
         for name, fn in steps:
@@ -822,9 +883,9 @@ class Search:
                 fn()
             except GtpError as ex:
                 self.check(False, name, "protocol failure: %s" % ex)
-                eng = self.engines[-1] if name in ("no network", "determinism") else e
+                eng = self.engines[-1] if name in ("no network", "determinism", "clocks", "pondering") else e
                 print("  recent transcript:\n    " + "\n    ".join(list(eng.transcript)[-12:]), file=sys.stderr)
-                if not e.alive() or name not in ("no network", "determinism"):
+                if not e.alive() or name not in ("no network", "determinism", "clocks", "pondering"):
                     # The main engine's stream state is unknown now: start over with a fresh one.
                     e.close()
                     e = self.start()
