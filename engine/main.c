@@ -37,6 +37,7 @@ static const char usage_text[] =
     "  -config FILE               KataGo-style .cfg file (default: " TENGEN_SYSCONFDIR "/gtp.cfg if present)\n"
     "  -model FILE                KataGo network (.bin.gz, .txt.gz)\n"
     "  -override-config K=V,...   set config keys, overriding the file\n"
+    "  -override-version TEXT     (gtp) answer the version command with TEXT, for GUIs that check it\n"
     "\n"
     "See tengen(1) and tengen.cfg(5).\n";
 
@@ -44,6 +45,7 @@ typedef struct options {
     const char *config_path;
     const char *model_path;
     const char *overrides;
+    const char *override_version;
 } options;
 
 /* Accepts katago's single-dash flags and the GNU double-dash spelling. */
@@ -55,6 +57,7 @@ static bool parse_options(int argc, char **argv, options *o) {
         const char **slot = !strcmp(a, "-config") ? &o->config_path
                             : !strcmp(a, "-model") ? &o->model_path
                             : !strcmp(a, "-override-config") ? &o->overrides
+                            : !strcmp(a, "-override-version") ? &o->override_version
                             : NULL;
         if (!slot) {
             fprintf(stderr, "tengen: unknown option '%s'; run 'tengen help' for the list\n", argv[i]);
@@ -129,6 +132,10 @@ static int run_gtp(int argc, char **argv) {
     options o = {0};
     if (!parse_options(argc, argv, &o))
         return 2;
+    if (o.override_version && strpbrk(o.override_version, "\r\n\t")) {
+        fprintf(stderr, "tengen: -override-version must be one word of text, without line breaks or tabs\n");
+        return 2;
+    }
     tg_config *cfg = load_config(&o);
     if (!cfg)
         return 1;
@@ -150,6 +157,8 @@ static int run_gtp(int argc, char **argv) {
     g = tg_gtp_new(cfg, nn, err, sizeof err);
     if (!g)
         goto fail;
+    if (o.override_version)
+        tg_gtp_set_version(g, o.override_version);
     tg_config_warn_unknown(cfg, warn_to_log, NULL);
     tg_log("GTP ready, beginning main protocol loop");
     status = tg_gtp_run(g, stdin, stdout);

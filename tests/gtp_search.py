@@ -27,7 +27,8 @@ Checks, on 9x9 with a small network (maxVisits=40, numSearchThreads=1, searchRan
     the move is on the board.
  7. Determinism: two fresh engines with the same seed and one search thread give the same 3 genmoves.
  8. Errors: genmove with a bad colour or no argument -> `?`; kata-analyze with an unknown key -> `?`
-    and the engine keeps working; without -model, genmove and kata-analyze -> `?` naming the network.
+    and the engine keeps working; without -model, genmove and kata-analyze -> `?` naming the network;
+    `-override-version 1.99.0` is what `version` answers (LizzieYzy checks it).
  9. Ownership and PV blocks (KataGo's order): each move segment is `... pv V.. pvVisits N.. pvEdgeVisits
     N.. movesOwnership F.. movesOwnershipStdev F..`, then ` rootInfo ..`, ` ownership F..`,
     ` ownershipStdev F..` end the line; pvVisits has one integer per PV move, the first the move's
@@ -840,6 +841,11 @@ class Search:
             self.check(r.error and not r.problems and re.search(r"network|model", r.text, re.I), case,
                        "%r without -model answered %r, want '? ...' naming the missing network" % (c, str(r)))
         self.check(e.ok("name") == "KataGo", case, "engine without -model not answering name")
+        e.close()
+        case = "-override-version"
+        e = GtpEngine(gtplib.engine_argv(self.args.engine, "gtp -override-version 1.99.0"), name="version",
+                      timeout=self.args.timeout)
+        self.check(e.ok("version") == "1.99.0", case, "gtp -override-version 1.99.0: version answered otherwise")
         e.close()
 
     def check_determinism(self):

@@ -117,7 +117,9 @@ static void cmd_name(tg_gtp *g, int argc, char **argv, reply *r) {
 
 static void cmd_version(tg_gtp *g, int argc, char **argv, reply *r) {
     (void)argc, (void)argv;
-    if (g->identify_as_tengen)
+    if (g->override_version)
+        tg_strbuf_append(&r->text, g->override_version);
+    else if (g->identify_as_tengen)
         tg_strbuf_append(&r->text, PACKAGE_VERSION);
     else
         tg_strbuf_append(&r->text, TENGEN_KATAGO_PROTOCOL_VERSION "+tengen-" PACKAGE_VERSION);
@@ -491,9 +493,15 @@ tg_gtp *tg_gtp_new(tg_config *cfg, tg_nn_evaluator *nn, char *err, size_t errlen
     return g;
 }
 
+void tg_gtp_set_version(tg_gtp *g, const char *version) {
+    free(g->override_version);
+    g->override_version = strdup(version);
+}
+
 void tg_gtp_free(tg_gtp *g) {
     if (!g)
         return;
+    free(g->override_version);
     tg_search_free(g->search);
     free(g->recent_winloss);
     tg_history_free(&g->hist);

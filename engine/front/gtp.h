@@ -14,6 +14,8 @@ typedef struct tg_gtp tg_gtp;
  * value returns NULL with a one-line message in err. */
 tg_gtp *tg_gtp_new(tg_config *cfg, tg_nn_evaluator *nn, char *err, size_t errlen);
 void tg_gtp_free(tg_gtp *g);
+/* What the version command answers from now on (katago's -override-version); copied. */
+void tg_gtp_set_version(tg_gtp *g, const char *version);
 
 /* Serves commands from in until quit or end of input; responses go to out, nothing else does.
  * Returns the process exit status. */

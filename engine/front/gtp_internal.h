@@ -31,6 +31,7 @@ struct tg_gtp {
     tg_nn_evaluator *nn;
     double root_policy_optimism; /* kata-raw-nn's default optimism */
     bool identify_as_tengen;
+    char *override_version; /* -override-version, or NULL */
     bool prevent_encore;
     int friendly_pass;       /* friendlyPass: TG_SETTING_AUTO, _TRUE or _FALSE */
     int cleanup_before_pass; /* cleanupBeforePass */
