@@ -12,10 +12,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "front/analysis_engine.h"
 #include "front/benchmark.h"
+#include "front/check_backend.h"
 #include "front/config.h"
 #include "front/gtp.h"
 #include "front/log.h"
+#include "front/review.h"
 #include "nn/evaluator.h"
 #include "nn/plugins.h"
 
@@ -28,13 +31,17 @@ static const char usage_text[] =
     "\n"
     "Commands:\n"
     "  gtp            play and analyse over GTP (for Sabaki, Lizzie, KaTrain, GoGui...)\n"
+    "  analysis       KataGo's JSON analysis engine: one JSON query per stdin line, JSON results on stdout\n"
     "  benchmark      search speed at several numSearchThreads (-t 1,2,4 -v VISITS -n POSITIONS -sgf FILE)\n"
+    "  review         review game records: annotated SGF and winrate graph per game (FILE.sgf... | DIR)\n"
+    "  check-backend  compare a backend's network outputs with blas-cpu FP32 (-model FILE -limits K=V,...)\n"
     "  list-backends  list the backend plugins found, and whether each can run here\n"
     "  version        print tengen's version and the KataGo protocol version it follows\n"
     "  help           print this text\n"
     "\n"
     "Options (the same flags as katago):\n"
-    "  -config FILE               KataGo-style .cfg file (default: " TENGEN_SYSCONFDIR "/gtp.cfg if present)\n"
+    "  -config FILE               KataGo-style .cfg file (default: " TENGEN_SYSCONFDIR "/gtp.cfg, or for\n"
+    "                             analysis " TENGEN_SYSCONFDIR "/analysis.cfg, if present)\n"
     "  -model FILE                KataGo network (.bin.gz, .txt.gz)\n"
     "  -override-config K=V,...   set config keys, overriding the file\n"
     "  -override-version TEXT     (gtp) answer the version command with TEXT, for GUIs that check it\n"
@@ -109,12 +116,12 @@ static bool open_log(const tg_config *cfg, char *err, size_t errlen) {
     return tg_log_open(file, to_stderr, err, (unsigned)errlen);
 }
 
-static tg_config *load_config(const options *o) {
+static tg_config *load_config_default(const options *o, const char *default_path) {
     char err[1024];
     tg_config *cfg = tg_config_new();
     const char *path = o->config_path;
-    if (!path && access(TENGEN_SYSCONFDIR "/gtp.cfg", R_OK) == 0)
-        path = TENGEN_SYSCONFDIR "/gtp.cfg";
+    if (!path && access(default_path, R_OK) == 0)
+        path = default_path;
     if (path && !tg_config_load_file(cfg, path, err, sizeof err)) {
         fprintf(stderr, "tengen: %s\n", err);
         tg_config_free(cfg);
@@ -126,6 +133,46 @@ static tg_config *load_config(const options *o) {
         return NULL;
     }
     return cfg;
+}
+
+static tg_config *load_config(const options *o) { return load_config_default(o, TENGEN_SYSCONFDIR "/gtp.cfg"); }
+
+/* The JSON analysis engine: the network is required, as there is nothing to answer without it. */
+static int run_analysis(int argc, char **argv) {
+    options o = {0};
+    if (!parse_options(argc, argv, &o))
+        return 2;
+    if (o.override_version) {
+        fprintf(stderr, "tengen: -override-version is for gtp only\n");
+        return 2;
+    }
+    tg_config *cfg = load_config_default(&o, TENGEN_SYSCONFDIR "/analysis.cfg");
+    if (!cfg)
+        return 1;
+    char err[1024];
+    tg_nn_evaluator *nn = NULL;
+    int status = 1;
+    if (!open_log(cfg, err, sizeof err))
+        goto fail;
+    tg_analysis_prepare_config(cfg);
+    const char *model_path = o.model_path ? o.model_path : tg_nn_default_model_path();
+    if (!model_path) {
+        snprintf(err, sizeof err, "analysis needs a network: -model FILE");
+        goto fail;
+    }
+    nn = tg_nn_evaluator_new(cfg, model_path, err, sizeof err);
+    if (!nn)
+        goto fail;
+    tg_config_warn_unknown(cfg, warn_to_log, NULL);
+    status = tg_analysis_run(cfg, nn, model_path, stdin, stdout);
+    goto done;
+fail:
+    fprintf(stderr, "tengen: %s\n", err);
+done:
+    tg_nn_evaluator_free(nn);
+    tg_config_free(cfg);
+    tg_log_close();
+    return status;
 }
 
 static int run_gtp(int argc, char **argv) {
@@ -221,8 +268,14 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (!strcmp(cmd, "gtp"))
         return run_gtp(argc - 2, argv + 2);
+    if (!strcmp(cmd, "analysis"))
+        return run_analysis(argc - 2, argv + 2);
     if (!strcmp(cmd, "benchmark"))
         return tg_benchmark_main(argc - 2, argv + 2);
+    if (!strcmp(cmd, "review"))
+        return tg_review_main(argc - 2, argv + 2);
+    if (!strcmp(cmd, "check-backend"))
+        return tg_check_backend_main(argc - 2, argv + 2);
     if (!strcmp(cmd, "list-backends"))
         return run_list_backends(argc - 2, argv + 2);
     if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {

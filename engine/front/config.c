@@ -448,6 +448,22 @@ void tg_config_free(tg_config *cfg) {
     free(cfg);
 }
 
+tg_config *tg_config_copy(const tg_config *cfg) {
+    tg_config *c = tg_config_new();
+    if (!c) return NULL;
+    tg_config *src = (tg_config *)cfg;
+    bool ok = true;
+    pthread_mutex_lock(&src->lock);
+    for (int i = 0; i < src->n && ok; i++)
+        ok = list_set(&c->e, &c->n, &c->cap, src->e[i].key, src->e[i].value, src->e[i].source, src->e[i].line);
+    pthread_mutex_unlock(&src->lock);
+    if (!ok) {
+        tg_config_free(c);
+        return NULL;
+    }
+    return c;
+}
+
 bool tg_config_load_file(tg_config *cfg, const char *path, char *err, size_t errlen) {
     if (err && errlen) err[0] = '\0';
     load_state st;
@@ -829,7 +845,7 @@ static const char *const known_keys[] = {
     "numNNServerThreadsPerModel", "numSearchThreads", "numSearchThreadsPerAnalysisThread",
     "numToExpandPerIteration", "numVirtualLossesPerThread", "obviousMovesPolicyEntropyTolerance",
     "obviousMovesPolicySurpriseTolerance", "obviousMovesTimeFactor", "ogsChatToStderr",
-    "onlyPlayRatingMatches", "openclReTunePerBoardSize", "openclTunerFile", "openclUseFP16",
+    "onlyPlayRatingMatches", "openclReTunePerBoardSize", "openclTunerFile", "openclTuningDir", "openclUseFP16",
     "overallocateTimeFactor", "password", "playoutDoublingAdvantage", "playoutDoublingAdvantagePla",
     "pluginDir", "policyBoostSoftUtilityScale", "policyInitAreaProp", "policyInitAreaTemperature",
     "policyInitGammaShape", "policyOptimism", "policySurpriseDataWeight", "ponderingEnabled",
@@ -850,7 +866,7 @@ static const char *const known_keys[] = {
     "startupPrintMessageToStderr", "staticScoreUtilityFactor", "subtreeValueBiasFactor",
     "subtreeValueBiasFreeProp", "subtreeValueBiasWeightExponent", "switchNetsMidGame", "taxRule", "taxRules",
     "treeReuseCarryOverTimeFactor", "trtDisableOnnx", "trtDumpDebugPlanToDir", "trtTransformerNHWC",
-    "uncertaintyCoeff", "uncertaintyExponent", "uncertaintyMaxWeight", "useEvalCache", "useFP16",
+    "uncertaintyCoeff", "uncertaintyExponent", "uncertaintyMaxWeight", "useEvalCache", "useFP16", "useFP16Storage",
     "useGraphSearch", "useLcbForSelection", "useNoisePruning", "useNonBuggyLcb", "useReanalyze",
     "useSearchValueSurprise", "useUncertainty", "username", "utilityPerPolicyForSorting", "utilityPerScore",
     "valueSurpriseDataWeight", "valueWeightExponent", "warnTaskUnusedKeys", "warnUnusedFields",

@@ -17,6 +17,8 @@ bool tg_config_load_file(tg_config *cfg, const char *path, char *err, size_t err
 bool tg_config_apply_overrides(tg_config *cfg, const char *overrides, char *err, size_t errlen);
 /* Sets one key as if it came from the command line (used by kata-set-param and tests). */
 void tg_config_set(tg_config *cfg, const char *key, const char *value);
+/* A separate copy of every key (per-query overrides are laid over it). NULL when out of memory. */
+tg_config *tg_config_copy(const tg_config *cfg);
 void tg_config_free(tg_config *cfg);
 
 bool tg_config_has(const tg_config *cfg, const char *key);

@@ -1,8 +1,9 @@
 /* Rebuilding a position from the GTP commands that set it up, as KataGo's GTP engine would hold it
- * after receiving them: used to replay the reference positions of /work/shared/reference
- * (`setup` field) and by tests that compare with KataGo's kata-raw-nn answers. */
-#ifndef TENGEN_NN_REFPOS_H
-#define TENGEN_NN_REFPOS_H
+ * after receiving them: replays the reference positions of the shared reference files
+ * (rawnn-*.jsonl, `setup` field) for `tengen check-backend` and for the tests that compare with
+ * KataGo's kata-raw-nn answers. */
+#ifndef TENGEN_FRONT_REFPOS_H
+#define TENGEN_FRONT_REFPOS_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -23,5 +24,19 @@
  * (safe to pass to tg_history_free) and *board, *next_pla are unspecified. */
 bool tg_position_from_gtp_setup(const char *const *commands, int n, tg_board *board, tg_history *hist,
                                 tg_color *next_pla, char *err, size_t errlen);
+
+/* One line of a reference file, replayed. */
+typedef struct tg_refpos {
+    char id[128];
+    int symmetry; /* the symmetry KataGo was asked for (0-7) */
+    tg_board board;
+    tg_history hist; /* release with tg_history_free */
+    tg_color next_pla;
+} tg_refpos;
+
+/* Parses one JSON line of a reference file (fields id, setup, symmetry; the `ref` answers are not read,
+ * and the bare NaN tokens Python writes there are tolerated) and replays its setup. On failure returns
+ * false with the reason in err and out->hist released. */
+bool tg_refpos_parse_line(const char *line, tg_refpos *out, char *err, size_t errlen);
 
 #endif

@@ -1,0 +1,389 @@
+/* Chooses the gemm kernel's tile sizes for one device and one network: times a handful of candidate
+ * tilings on the network's own matrix shapes, and keeps the winner in a small file per device and
+ * shape set so later runs skip the timing.
+ *
+ * The file is a cache, never trusted: it names its format version and the full key it was made for
+ * (device, driver, storage type, shapes), and ends with a checksum of everything above it. A file that
+ * fails any check, or names tiles outside the candidate list, is reported, re-tuned and rewritten.
+ * Writes go to a temporary file renamed into place, so a crash leaves the old file or the new one. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "opencl_internal.h"
+
+#define TUNING_FORMAT "tengen-opencl-tuning 2"
+#define MAX_TIMED_SHAPES 4
+
+/* Vector forms (fast on CPUs) first, then tiled forms (GPUs): a candidate over 3x the best so far is
+ * cut short, so a fast one early keeps tuning quick. Removing an entry needs a new TUNING_FORMAT. */
+static const tg_ocl_tiles candidates[] = {
+    {0, 0, 0, 4, 0, 8},    {0, 0, 0, 8, 0, 8},    {0, 0, 0, 4, 0, 16},   {0, 0, 0, 8, 0, 16},
+    {0, 0, 0, 12, 0, 16},  {0, 0, 0, 16, 0, 8},   {32, 32, 8, 4, 4, 0},  {64, 64, 8, 8, 8, 0},
+    {32, 64, 8, 4, 8, 0},  {64, 64, 16, 4, 4, 0}, {32, 32, 16, 2, 2, 0},
+};
+#define NUM_CANDIDATES (sizeof candidates / sizeof *candidates)
+
+void tg_ocl_build_options(const tg_ocl_tiles *t, bool half_storage, char *buf, size_t buflen) {
+    if (t->vw)
+        snprintf(buf, buflen, "-cl-std=CL1.2 -DVW=%d -DRM=%d%s", t->vw, t->rm, half_storage ? " -DTG_HALF" : "");
+    else
+        snprintf(buf, buflen, "-cl-std=CL1.2 -DTM=%d -DTN=%d -DTK=%d -DRM=%d -DRN=%d%s", t->tm, t->tn, t->tk, t->rm,
+                 t->rn, half_storage ? " -DTG_HALF" : "");
+}
+
+void tg_ocl_gemm_range(const tg_ocl_tiles *t, int M, int hw, int batch, size_t global[3], size_t local[3]) {
+    if (t->vw) {
+        global[0] = (size_t)((hw + t->vw - 1) / t->vw);
+        global[1] = (size_t)((M + t->rm - 1) / t->rm);
+        local[0] = local[1] = 1;
+    } else {
+        local[0] = (size_t)(t->tn / t->rn);
+        local[1] = (size_t)(t->tm / t->rm);
+        global[0] = (size_t)((hw + t->tn - 1) / t->tn) * local[0];
+        global[1] = (size_t)((M + t->tm - 1) / t->tm) * local[1];
+    }
+    global[2] = (size_t)batch;
+    local[2] = 1;
+}
+
+static void describe(const tg_ocl_tiles *t, char *buf, size_t buflen) {
+    if (t->vw)
+        snprintf(buf, buflen, "vector form, %d rows x %d points per work-item", t->rm, t->vw);
+    else
+        snprintf(buf, buflen, "tiled form, %dx%dx%d tiles, %dx%d per work-item", t->tm, t->tn, t->tk, t->rm, t->rn);
+}
+
+static void tune_log(const tg_backend_context *cx, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void tune_log(const tg_backend_context *cx, int level, const char *fmt, ...) {
+    const tg_host *h = cx->host;
+    if (!h || h->struct_size < offsetof(tg_host, log) + sizeof h->log || !h->log)
+        return;
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    h->log(h->ctx, level, line);
+}
+
+/* FNV-1a, 64 bits: enough to catch a damaged file; this is not about adversaries. */
+static uint64_t fnv1a(const char *s, size_t n) {
+    uint64_t x = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) {
+        x ^= (unsigned char)s[i];
+        x *= 1099511628211ull;
+    }
+    return x;
+}
+
+static bool same_tiles(const tg_ocl_tiles *a, const tg_ocl_tiles *b) {
+    return a->tm == b->tm && a->tn == b->tn && a->tk == b->tk && a->rm == b->rm && a->rn == b->rn && a->vw == b->vw;
+}
+
+static bool is_candidate(const tg_ocl_tiles *t) {
+    for (size_t i = 0; i < NUM_CANDIDATES; i++)
+        if (same_tiles(t, &candidates[i]))
+            return true;
+    return false;
+}
+
+/* The batch tuning runs at: big enough to fill a device a little, small enough to take milliseconds. */
+static int tuning_batch(const tg_backend_context *cx) { return cx->max_batch < 4 ? cx->max_batch : 4; }
+
+/* Everything the best tiles depend on, as one line. */
+static void tuning_key(const tg_backend_context *cx, char *buf, size_t buflen) {
+    char driver[128] = "";
+    clGetDeviceInfo(cx->device, CL_DRIVER_VERSION, sizeof driver - 1, driver, NULL);
+    size_t used = (size_t)snprintf(buf, buflen, "device=%s;driver=%s;storage=%s;hw=%d;batch=%d;shapes=",
+                                   cx->device_name, driver, cx->half_storage ? "half" : "float", cx->hw,
+                                   tuning_batch(cx));
+    for (size_t i = 0; i < cx->num_shapes && used < buflen; i++)
+        used += (size_t)snprintf(buf + used, buflen - used, "%s%dx%d*%d", i ? "," : "", cx->shapes[i].m,
+                                 cx->shapes[i].k, cx->shapes[i].count);
+    for (char *c = buf; *c; c++)
+        if (*c == '\n' || *c == '\r')
+            *c = ' ';
+}
+
+/* dir/<device>-<hash of key>.txt, the device name reduced to [A-Za-z0-9_-]. */
+static void tuning_path(const tg_backend_context *cx, const char *dir, const char *key, char *buf, size_t buflen) {
+    char dev[64];
+    size_t n = 0;
+    for (const char *c = cx->device_name; *c && n < sizeof dev - 1; c++) {
+        const bool ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '-';
+        if (ok || (n > 0 && dev[n - 1] != '_'))
+            dev[n++] = ok ? *c : '_';
+    }
+    dev[n] = '\0';
+    snprintf(buf, buflen, "%s/%s-%016llx.txt", dir, dev, (unsigned long long)fnv1a(key, strlen(key)));
+}
+
+/* Reads tiles from path; false with why set when the file is missing, damaged or for something else. */
+static bool read_cache(const char *path, const char *key, tg_ocl_tiles *t, char *why, size_t whylen) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(why, whylen, "%s", strerror(errno));
+        return false;
+    }
+    char text[16384];
+    const size_t n = fread(text, 1, sizeof text - 1, f);
+    const bool too_long = !feof(f);
+    fclose(f);
+    text[n] = '\0';
+    if (too_long || strlen(text) != n) {
+        snprintf(why, whylen, "not a tuning file (too long or binary)");
+        return false;
+    }
+    /* the checksum line is the last one; everything before it is what it covers */
+    char *sum_line = strstr(text, "checksum ");
+    while (sum_line && sum_line != text && sum_line[-1] != '\n')
+        sum_line = strstr(sum_line + 1, "checksum ");
+    unsigned long long sum = 0;
+    char tail[4];
+    if (!sum_line || sscanf(sum_line, "checksum %16llx%3s", &sum, tail) != 1 ||
+        sum != fnv1a(text, (size_t)(sum_line - text))) {
+        snprintf(why, whylen, "checksum missing or wrong (damaged)");
+        return false;
+    }
+    if (strncmp(text, TUNING_FORMAT "\n", strlen(TUNING_FORMAT) + 1) != 0) {
+        snprintf(why, whylen, "written by another format version (stale)");
+        return false;
+    }
+    const char *k = text + strlen(TUNING_FORMAT) + 1;
+    const size_t keylen = strlen(key);
+    if (strncmp(k, "key ", 4) != 0 || strncmp(k + 4, key, keylen) != 0 || k[4 + keylen] != '\n') {
+        snprintf(why, whylen, "made for another device, driver or network (stale)");
+        return false;
+    }
+    if (sscanf(k + 4 + keylen + 1, "tiles %d %d %d %d %d %d", &t->tm, &t->tn, &t->tk, &t->rm, &t->rn, &t->vw) != 6 ||
+        !is_candidate(t)) {
+        snprintf(why, whylen, "names tiles this version does not use (stale)");
+        return false;
+    }
+    return true;
+}
+
+/* mkdir -p, for the cache directory. */
+static bool make_dirs(const char *dir) {
+    char path[4096];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return false;
+    for (char *c = path + 1; *c; c++)
+        if (*c == '/') {
+            *c = '\0';
+            if (mkdir(path, 0755) != 0 && errno != EEXIST)
+                return false;
+            *c = '/';
+        }
+    return mkdir(path, 0755) == 0 || errno == EEXIST;
+}
+
+static void write_cache(const tg_backend_context *cx, const char *dir, const char *path, const char *key,
+                        const tg_ocl_tiles *t) {
+    char text[16384];
+    int n = snprintf(text, sizeof text, TUNING_FORMAT "\nkey %s\ntiles %d %d %d %d %d %d\n", key, t->tm, t->tn,
+                     t->tk, t->rm, t->rn, t->vw);
+    if (n < 0 || (size_t)n >= sizeof text - 40)
+        return;
+    snprintf(text + n, sizeof text - (size_t)n, "checksum %016llx\n", (unsigned long long)fnv1a(text, (size_t)n));
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    FILE *f = make_dirs(dir) ? fopen(tmp, "wb") : NULL;
+    bool ok = f && fputs(text, f) >= 0;
+    if (f && fclose(f) != 0)
+        ok = false;
+    if (ok && rename(tmp, path) == 0)
+        return;
+    remove(tmp);
+    tune_log(cx, TG_LOG_WARNING, "opencl: could not write the tuning file %s (%s); tuning again next time", path,
+             strerror(errno));
+}
+
+static double now_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* The shapes timed: those with the most multiply-adds per pass. */
+static size_t pick_shapes(const tg_backend_context *cx, tg_ocl_shape *out) {
+    bool taken[64] = {false};
+    const size_t total = cx->num_shapes < 64 ? cx->num_shapes : 64;
+    size_t n = 0;
+    for (; n < MAX_TIMED_SHAPES; n++) {
+        size_t best = total;
+        for (size_t i = 0; i < total; i++) {
+            const tg_ocl_shape *s = &cx->shapes[i], *b = best < total ? &cx->shapes[best] : NULL;
+            if (!taken[i] && (!b || (double)s->m * s->k * s->count > (double)b->m * b->k * b->count))
+                best = i;
+        }
+        if (best == total)
+            break;
+        taken[best] = true;
+        out[n] = cx->shapes[best];
+    }
+    return n;
+}
+
+/* Seconds one candidate takes for the timed shapes (weighted by their counts), or a negative number
+ * when it cannot run on this device. */
+static double time_candidate(tg_backend_context *cx, const tg_ocl_tiles *t, cl_command_queue q, cl_mem w, cl_mem a,
+                             const tg_ocl_shape *shapes, size_t num, int batch, double give_up_after) {
+    size_t max_wg = 0;
+    cl_ulong local_mem = 0;
+    clGetDeviceInfo(cx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg, &max_wg, NULL);
+    clGetDeviceInfo(cx->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local_mem, &local_mem, NULL);
+    const size_t wgx = t->vw ? 1 : (size_t)(t->tn / t->rn), wgy = t->vw ? 1 : (size_t)(t->tm / t->rm);
+    if ((max_wg && wgx * wgy > max_wg) || (local_mem && sizeof(float) * (size_t)t->tk * (t->tm + t->tn) > local_mem))
+        return -1.0;
+    const char *src[2] = {tg_ocl_prelude_source, tg_ocl_gemm_source};
+    char options[256];
+    tg_ocl_build_options(t, cx->half_storage, options, sizeof options);
+    cl_int st = CL_SUCCESS;
+    cl_program prog = clCreateProgramWithSource(cx->cl, 2, src, NULL, &st);
+    if (!prog)
+        return -1.0;
+    cl_kernel k = NULL;
+    double total = -1.0;
+    if (clBuildProgram(prog, 1, &cx->device, options, NULL, NULL) != CL_SUCCESS ||
+        !(k = clCreateKernel(prog, "gemm", &st)))
+        goto done;
+    size_t kernel_wg = 0;
+    clGetKernelWorkGroupInfo(k, cx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kernel_wg, &kernel_wg, NULL);
+    if (kernel_wg && wgx * wgy > kernel_wg)
+        goto done;
+    /* round 0 warms up (first launches compile or page in on some drivers); the best of the rest counts */
+    double best = -1.0;
+    for (int round = 0; round < 3; round++) {
+        const double start = now_seconds();
+        double spent = 0.0;
+        for (size_t i = 0; i < num && st == CL_SUCCESS; i++) {
+            const int M = shapes[i].m, K = shapes[i].k, hw = cx->hw, zero = 0, sm = K, one = 1, none = -1;
+            const int out = K * hw * batch, mask = out + M * hw * batch, mode = 0;
+            size_t global[3], local[3];
+            tg_ocl_gemm_range(t, M, hw, batch, global, local);
+            const int iargs[] = {zero, sm, one, zero, out, M, K, hw, mode, none, none, zero, mask};
+            st = clSetKernelArg(k, 0, sizeof(cl_mem), &w);
+            if (st == CL_SUCCESS)
+                st = clSetKernelArg(k, 1, sizeof(cl_mem), &a);
+            for (cl_uint j = 0; j < sizeof iargs / sizeof *iargs && st == CL_SUCCESS; j++)
+                st = clSetKernelArg(k, j + 2, sizeof(int), &iargs[j]);
+            const double t0 = now_seconds();
+            for (int c = 0; c < shapes[i].count && st == CL_SUCCESS; c++)
+                st = clEnqueueNDRangeKernel(q, k, 3, NULL, global, t->vw ? NULL : local, 0, NULL, NULL);
+            if (st == CL_SUCCESS)
+                st = clFinish(q);
+            spent += now_seconds() - t0;
+            /* the warm-up round may include the driver's compile, so only timed rounds give up early */
+            if (round > 0 && give_up_after > 0.0 && now_seconds() - start > give_up_after)
+                break; /* already far slower than the best so far */
+        }
+        if (st != CL_SUCCESS)
+            goto done;
+        if (round > 0 && (best < 0.0 || spent < best))
+            best = spent;
+        if (round > 0 && give_up_after > 0.0 && spent > give_up_after)
+            break;
+    }
+    total = best < 0.0 ? 1e9 : best;
+done:
+    if (k)
+        clReleaseKernel(k);
+    clReleaseProgram(prog);
+    return total;
+}
+
+static bool tune_now(tg_backend_context *cx, tg_ocl_tiles *winner) {
+    tg_ocl_shape shapes[MAX_TIMED_SHAPES];
+    const size_t num = pick_shapes(cx, shapes);
+    const int batch = tuning_batch(cx);
+    size_t w_elems = 1, a_elems = 1;
+    for (size_t i = 0; i < num; i++) {
+        const size_t mk = (size_t)shapes[i].m * shapes[i].k;
+        const size_t a = ((size_t)shapes[i].k + shapes[i].m + 1) * cx->hw * batch;
+        w_elems = mk > w_elems ? mk : w_elems;
+        a_elems = a > a_elems ? a : a_elems;
+    }
+    /* small, varied values: timing does not depend on them, but denormals or NaNs could */
+    const size_t most = w_elems > a_elems ? w_elems : a_elems;
+    float *fill = malloc(sizeof(float) * most);
+    uint16_t *halves = cx->half_storage ? malloc(sizeof(uint16_t) * most) : NULL;
+    if (!fill || (cx->half_storage && !halves)) {
+        free(fill);
+        free(halves);
+        return false;
+    }
+    for (size_t i = 0; i < most; i++)
+        fill[i] = (float)((int)(i % 17) - 8) * 0.0625f;
+    if (halves)
+        tg_ocl_floats_to_halves(fill, halves, most);
+    const void *data = halves ? (const void *)halves : (const void *)fill;
+    cl_int st = CL_SUCCESS;
+    cl_mem w = clCreateBuffer(cx->cl, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, cx->elem_size * w_elems, (void *)data,
+                              &st);
+    cl_mem a = w ? clCreateBuffer(cx->cl, CL_MEM_READ_WRITE | CL_MEM_COPY_HOST_PTR, cx->elem_size * a_elems,
+                                  (void *)data, &st)
+                 : NULL;
+    cl_command_queue q = a ? clCreateCommandQueue(cx->cl, cx->device, 0, &st) : NULL;
+    free(fill);
+    free(halves);
+    bool found = false;
+    if (q) {
+        double best = -1.0;
+        const double start = now_seconds();
+        for (size_t c = 0; c < NUM_CANDIDATES; c++) {
+            const double s = time_candidate(cx, &candidates[c], q, w, a, shapes, num, batch, best > 0 ? 3.0 * best : 0.0);
+            char what[128];
+            describe(&candidates[c], what, sizeof what);
+            tune_log(cx, TG_LOG_DEBUG, "opencl: matrix kernel %s: %.3f ms", what, s * 1e3);
+            if (s > 0.0 && (best < 0.0 || s < best)) {
+                best = s;
+                *winner = candidates[c];
+                found = true;
+            }
+        }
+        char what[128];
+        describe(winner, what, sizeof what);
+        tune_log(cx, TG_LOG_INFO, "opencl: tuned the matrix kernel for %s in %.1f s: %s", cx->device_name,
+                 now_seconds() - start, what);
+    }
+    if (q)
+        clReleaseCommandQueue(q);
+    if (a)
+        clReleaseMemObject(a);
+    if (w)
+        clReleaseMemObject(w);
+    return found;
+}
+
+bool tg_ocl_tune(tg_backend_context *cx, const char *dir, char *err, size_t errlen) {
+    char key[8192], path[4096] = "";
+    tuning_key(cx, key, sizeof key);
+    if (dir && *dir) {
+        tuning_path(cx, dir, key, path, sizeof path);
+        char why[256];
+        if (read_cache(path, key, &cx->tiles, why, sizeof why)) {
+            char what[128];
+            describe(&cx->tiles, what, sizeof what);
+            tune_log(cx, TG_LOG_DEBUG, "opencl: matrix kernel %s, from %s", what, path);
+            return true;
+        }
+        if (access(path, F_OK) == 0)
+            tune_log(cx, TG_LOG_WARNING, "opencl: ignoring the tuning file %s: %s; tuning again", path, why);
+    }
+    if (!tune_now(cx, &cx->tiles)) {
+        tg_ocl_set_err(err, errlen, "opencl: no matrix kernel configuration builds and runs on device %d (%s)",
+                       cx->device_index, cx->device_name);
+        return false;
+    }
+    if (*path)
+        write_cache(cx, dir, path, key, &cx->tiles);
+    return true;
+}
