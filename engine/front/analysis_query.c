@@ -329,7 +329,7 @@ static bool parse_avoid(parser *p, tg_analysis_request *base) {
             return fail(p, "moves", "Must be an array of GTP board vertices");
         if (json_array_size(mv) > TG_MAX_ARR_SIZE * 4)
             return fail(p, "moves", "Too many entries: %zu", json_array_size(mv));
-        int64_t depth;
+        int64_t depth = 0;
         if (!get_int(p, entry, "untilDepth", 1, 1000000000, "Must be a positive integer", &depth))
             return false;
         int *until = base->avoid_until[pla - 1];
@@ -408,7 +408,7 @@ tg_analysis_request **tg_analysis_parse_query(json_t *query, const char *id, con
     base->pv_len = d->pv_len;
 
     static const char size_msg[] = "Must provide an integer from 2 to 19";
-    int64_t xs, ys;
+    int64_t xs = 0, ys = 0;
     if (!json_object_get(query, "boardXSize")) {
         fail(&p, "boardXSize", size_msg);
         goto done;
