@@ -156,7 +156,7 @@ static int enumerate_devices(device_info *out, int max, char *why, size_t whylen
             clGetDeviceInfo(ids[d], CL_DEVICE_GLOBAL_MEM_SIZE, sizeof di->global_mem, &di->global_mem, NULL);
             clGetDeviceInfo(ids[d], CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof di->max_alloc, &di->max_alloc, NULL);
             di->is_gpu = (type & CL_DEVICE_TYPE_GPU) != 0;
-            snprintf(di->name, sizeof di->name, "%s: %s (%s)", pname, dname,
+            snprintf(di->name, sizeof di->name, "%.90s: %.120s (%s)", pname, dname,
                      di->is_gpu ? "GPU" : (type & CL_DEVICE_TYPE_CPU) ? "CPU" : "accelerator");
         }
     }
