@@ -29,6 +29,7 @@
 #include "nn/evaluator.h"
 #include "search/search.h"
 #include "search/searchparams.h"
+#include "util/numparse.h"
 
 #ifndef TENGEN_SYSCONFDIR
 #define TENGEN_SYSCONFDIR "/etc/tengen"
@@ -80,15 +81,6 @@ static void bench_usage(FILE *f) {
             bench_default_threads, BENCH_DEFAULT_VISITS, BENCH_DEFAULT_POSITIONS);
 }
 
-static bool parse_long(const char *s, long lo, long hi, long *out) {
-    char *end;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
 static bool bench_parse_options(int argc, char **argv, bench_options *o) {
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
@@ -114,12 +106,12 @@ static bool bench_parse_options(int argc, char **argv, bench_options *o) {
         else if (!strcmp(a, "-sgf"))
             o->sgf_path = val;
         else if (!strcmp(a, "-v") || !strcmp(a, "-visits")) {
-            if (!parse_long(val, 1, 100000000L, &o->visits)) {
+            if (!tg_parse_long(val, 1, 100000000L, &o->visits)) {
                 fprintf(stderr, "tengen benchmark: -v wants a visit count from 1 to 100000000, not '%s'\n", val);
                 return false;
             }
         } else if (!strcmp(a, "-n") || !strcmp(a, "-numpositions")) {
-            if (!parse_long(val, 1, 100000, &o->positions)) {
+            if (!tg_parse_long(val, 1, 100000, &o->positions)) {
                 fprintf(stderr, "tengen benchmark: -n wants a position count from 1 to 100000, not '%s'\n", val);
                 return false;
             }

@@ -26,6 +26,7 @@
 #include "game/sgf.h"
 #include "nn/evaluator.h"
 #include "util/errmsg.h"
+#include "util/numparse.h"
 
 #ifndef TENGEN_SYSCONFDIR
 #define TENGEN_SYSCONFDIR "/etc/tengen"
@@ -487,16 +488,6 @@ static void cb_usage(FILE *f) {
           f);
 }
 
-static bool parse_long(const char *s, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
 static bool readable(const char *path) { return access(path, R_OK) == 0; }
 
 static int cb_parse_options(int argc, char **argv, cb_options *o) {
@@ -530,7 +521,7 @@ static int cb_parse_options(int argc, char **argv, cb_options *o) {
         const char *val = argv[++i];
         if (str) {
             *str = val;
-        } else if (!parse_long(val, 1, num == &o->threads ? CB_MAX_THREADS : 100000000, num)) {
+        } else if (!tg_parse_long(val, 1, num == &o->threads ? CB_MAX_THREADS : 100000000, num)) {
             fprintf(stderr, "tengen check-backend: %s wants a whole number from 1 to %d, not '%s'\n", a,
                     num == &o->threads ? CB_MAX_THREADS : 100000000, val);
             return 2;

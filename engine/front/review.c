@@ -36,6 +36,7 @@
 #include "nn/evaluator.h"
 #include "search/search.h"
 #include "search/searchparams.h"
+#include "util/numparse.h"
 
 #ifndef TENGEN_SYSCONFDIR
 #define TENGEN_SYSCONFDIR "/etc/tengen"
@@ -446,16 +447,6 @@ static void review_usage(FILE *f) {
             REVIEW_DEFAULT_VISITS);
 }
 
-static bool parse_long(const char *s, long lo, long hi, long *out) {
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (end == s || *end || errno || v < lo || v > hi)
-        return false;
-    *out = v;
-    return true;
-}
-
 static bool review_parse_options(int argc, char **argv, review_options *o) {
     o->inputs = calloc((size_t)argc + 1, sizeof *o->inputs);
     if (!o->inputs)
@@ -490,11 +481,11 @@ static bool review_parse_options(int argc, char **argv, review_options *o) {
         if (slot) {
             *slot = val;
         } else if (!strcmp(a, "-parallel")) {
-            if (!parse_long(val, 1, REVIEW_MAX_PARALLEL, &o->parallel)) {
+            if (!tg_parse_long(val, 1, REVIEW_MAX_PARALLEL, &o->parallel)) {
                 fprintf(stderr, "tengen review: -parallel wants a count from 1 to %d, not '%s'\n", REVIEW_MAX_PARALLEL, val);
                 return false;
             }
-        } else if (!parse_long(val, 1, 100000000L, &o->visits)) {
+        } else if (!tg_parse_long(val, 1, 100000000L, &o->visits)) {
             fprintf(stderr, "tengen review: -visits wants a visit count from 1 to 100000000, not '%s'\n", val);
             return false;
         }
