@@ -30,6 +30,7 @@
 #include <jansson.h>
 
 #include "../plugins/blas-cpu/forward.h"
+#include "../plugins/blas-cpu/winograd.h"
 #include "check.h"
 #include "nn/featurize.h"
 #include "nn/model_reader.h"
@@ -869,6 +870,58 @@ static void test_kernels(void) {
             CHECKF(d < 1e-5, "conv %dx%d dil %dx%d accumulate %d: diff %g", c.kernel_y, c.kernel_x, c.dilation_y,
                    c.dilation_x, acc, d);
         }
+    }
+
+    /* Winograd F(4x4, 3x3): channel counts off the vector width, sides off the tile size, each
+     * epilogue, with and without the norm prologue; against the naive convolution (and norm) */
+    {
+        const int wshapes[][4] = {{3, 5, 5, 7}, {17, 20, 9, 6}, {32, 16, 19, 19}, {1, 1, 1, 1}};
+        double worst_wino = 0;
+        for (size_t s = 0; s < sizeof wshapes / sizeof wshapes[0]; s++) {
+            const int ci = wshapes[s][0], co = wshapes[s][1], h = wshapes[s][2], w = wshapes[s][3], whw = h * w;
+            tg_conv_layer c = {.name = "w", .kernel_y = 3, .kernel_x = 3, .in_channels = ci, .out_channels = co,
+                               .dilation_y = 1, .dilation_x = 1};
+            c.weights = rand_array((size_t)9 * ci * co, 1.0);
+            tg_wino_weights ww;
+            CHECK(tg_wino_applies(&c) && tg_wino_prepare(&c, &ww));
+            tg_bn_layer pre_bn = mk_bn("pre", ci), post_bn = mk_bn("post", co);
+            float *wmask = talloc((size_t)B * whw * sizeof(float));
+            for (int n = 0; n < B; n++) /* entry 1: a board one smaller each way, in the corner */
+                for (int p = 0; p < whw; p++)
+                    wmask[n * whw + p] = (n == 0 || (p % w < w - 1 && p / w < h - 1) || whw == 1) ? 1.0f : 0.0f;
+            float *in = rand_array((size_t)B * ci * whw, 1.0);
+            double *din = dalloc((size_t)B * ci * whw), *dout = dalloc((size_t)B * co * whw);
+            float *ws = talloc(tg_wino_workspace((ci > co ? ci : co) + 16, B, h, w) * sizeof(float));
+            for (int mode = 0; mode < 4; mode++) { /* store, accumulate, norm+relu, prologue+norm+mish */
+                const bool prologue = mode == 3;
+                const int act = mode == 3 ? TG_ACT_MISH : TG_ACT_RELU;
+                const int epi = mode == 0 ? TG_WINO_STORE : mode == 1 ? TG_WINO_ACCUMULATE : TG_WINO_NORM_ACT;
+                for (size_t i = 0; i < (size_t)B * ci * whw; i++)
+                    din[i] = in[i];
+                if (prologue)
+                    nbn(&pre_bn, TG_ACT_RELU, B, whw, wmask, din, din);
+                float *out = rand_array((size_t)B * co * whw, 1.0);
+                for (size_t i = 0; i < (size_t)B * co * whw; i++)
+                    dout[i] = out[i];
+                nconv(&c, B, h, w, din, dout, epi == TG_WINO_ACCUMULATE);
+                if (epi == TG_WINO_NORM_ACT)
+                    nbn(&post_bn, act, B, whw, wmask, dout, dout);
+                const tg_wino_norm pre = {pre_bn.merged_scale, pre_bn.merged_bias, TG_ACT_RELU, wmask};
+                const tg_wino_norm post = {post_bn.merged_scale, post_bn.merged_bias, act, wmask};
+                tg_wino_conv(&ww, B, h, w, in, out, ws, prologue ? &pre : NULL, epi, &post);
+                float *expect = talloc((size_t)B * co * whw * sizeof(float));
+                for (size_t i = 0; i < (size_t)B * co * whw; i++)
+                    expect[i] = (float)dout[i];
+                double d = max_rel_diff(out, expect, (size_t)B * co * whw);
+                /* F(4x4, 3x3) rounds worse than a direct sum (the transforms scale by up to 8 and
+                 * cancel), growing with the channel count: ~7e-5 at 32 channels; a wrong transform
+                 * or tile edge is off by O(1) */
+                CHECKF(d < 3e-4, "winograd %d->%d on %dx%d, mode %d: diff %g", ci, co, h, w, mode, d);
+                worst_wino = d > worst_wino ? d : worst_wino;
+            }
+            tg_wino_free(&ww);
+        }
+        fprintf(stderr, "winograd kernel: max relative difference to the naive convolution %.2g\n", worst_wino);
     }
 
     /* batch norm + each activation, masked */

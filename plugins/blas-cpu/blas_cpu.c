@@ -107,6 +107,10 @@ static tg_backend_context *blas_create(const tg_host *host, const tg_model *mode
         free(ctx);
         return NULL;
     }
+    /* an A/B switch for measuring, not a tuning knob: Winograd is faster wherever it applies */
+    const char *wino = getenv("TENGEN_BLAS_CPU_WINOGRAD");
+    if (wino && strcmp(wino, "0") == 0)
+        tg_blas_net_set_winograd(ctx->net, false);
     host_log(host, TG_LOG_INFO,
              "blas-cpu: model %s (version %d, %d trunk blocks x %d channels%s), board tensor %dx%d, batch up to %d, "
              "%.1f MiB scratch per thread; %s, using %d threads",

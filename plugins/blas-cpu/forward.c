@@ -3,8 +3,11 @@
  * This is the reference other backends are checked against, so the code follows the order of
  * operations of KataGo's own CPU backend (the one that produced the reference outputs in
  * shared/reference) wherever that decides rounding: float sums in the same order, the attention
- * scale applied to the finished dot products, the -1 floor of the max pooling. Speed comes second. */
+ * scale applied to the finished dot products, the -1 floor of the max pooling. The one exception is
+ * speed's: 3x3 convolutions run as Winograd F(4x4, 3x3) (winograd.c), whose rounding differs from a
+ * direct sum by amounts far below the reference tolerances; tg_blas_net_set_winograd turns it off. */
 #include "forward.h"
+#include "winograd.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -31,21 +34,6 @@ static const char *name_or(const char *name) { return name ? name : "(unnamed)";
 
 /* ------------------------------------------------------------------ kernels */
 
-static inline float softplus(float x) {
-    /* Above 20, log1p(exp(x)) equals x in float; the cut also keeps expf from overflowing. */
-    return x < 20.0f ? log1pf(expf(x)) : x;
-}
-
-static inline float activate1(int kind, float x) {
-    switch (kind) {
-    case TG_ACT_RELU: return x > 0.0f ? x : 0.0f;
-    case TG_ACT_MISH: return x * tanhf(softplus(x));
-    case TG_ACT_MISH_SCALE8: return x * tanhf(softplus(8.0f * x));
-    case TG_ACT_SILU: return x / (1.0f + expf(-x));
-    default: return x; /* TG_ACT_IDENTITY; create() rejects unknown kinds */
-    }
-}
-
 static bool activation_known(int kind) {
     return kind == TG_ACT_IDENTITY || kind == TG_ACT_RELU || kind == TG_ACT_MISH || kind == TG_ACT_SILU ||
            kind == TG_ACT_MISH_SCALE8;
@@ -55,7 +43,7 @@ void tg_blas_activate(int kind, float *x, size_t n) {
     if (kind == TG_ACT_IDENTITY)
         return;
     for (size_t i = 0; i < n; i++)
-        x[i] = activate1(kind, x[i]);
+        x[i] = tg_blas_activate1(kind, x[i]);
 }
 
 size_t tg_blas_conv_workspace(const tg_conv_layer *conv, int height, int width) {
@@ -121,7 +109,7 @@ void tg_blas_norm_act(const float *scale, const float *bias, int act, int batch,
             const size_t off = ((size_t)n * channels + c) * hw;
             const float s = scale[c], b = bias[c];
             for (int p = 0; p < hw; p++)
-                out[off + p] = m[p] != 0.0f ? activate1(act, in[off + p] * s + b) : 0.0f;
+                out[off + p] = m[p] != 0.0f ? tg_blas_activate1(act, in[off + p] * s + b) : 0.0f;
         }
     }
 }
@@ -236,7 +224,7 @@ static void rms_norm_points(int batch, int channels, int hw, float eps, const fl
                 float v = src[(size_t)c * hw + p] * r * gain[c];
                 if (shift)
                     v += shift[c];
-                dst[(size_t)c * hw + p] = activate1(act, v);
+                dst[(size_t)c * hw + p] = tg_blas_activate1(act, v);
             }
         }
     }
@@ -265,7 +253,7 @@ static void rms_norm_board(int batch, int channels, int hw, float eps, const flo
         for (int c = 0; c < channels; c++)
             for (int p = 0; p < hw; p++) {
                 const size_t i = (size_t)c * hw + p;
-                dst[i] = m[p] != 0.0f ? activate1(act, src[i] * r * gain[c] + shift[c]) : 0.0f;
+                dst[i] = m[p] != 0.0f ? tg_blas_activate1(act, src[i] * r * gain[c] + shift[c]) : 0.0f;
             }
     }
 }
@@ -287,7 +275,12 @@ struct tg_blas_net {
     const tg_model *model;
     int nn_x, nn_y, hw, max_batch;
     blas_block *blocks; /* trunk.num_blocks */
-    size_t workspace_floats; /* im2col, the largest conv's */
+    /* every 3x3 convolution's weights in the Winograd domain, looked up by layer */
+    tg_wino_weights *wino;
+    int num_wino, cap_wino;
+    bool use_wino;
+    bool oom; /* preparing the Winograd weights ran out of memory */
+    size_t workspace_floats; /* im2col or Winograd, the largest conv's */
     size_t arena_floats;     /* intermediate tensors, the peak over the pass */
 };
 
@@ -296,7 +289,7 @@ struct tg_blas_scratch {
     float *mask_sum;  /* [batch] */
     float *x;         /* [batch][trunk][hw]: the residual stream */
     float *t;         /* [batch][trunk][hw]: normalized copies of it */
-    float *workspace; /* im2col */
+    float *workspace; /* im2col or Winograd */
     float *arena;     /* stack-allocated intermediates */
     size_t arena_floats;
 };
@@ -332,6 +325,9 @@ void tg_blas_net_destroy(tg_blas_net *net) {
     if (!net)
         return;
     free_blocks(net->blocks, net->model->trunk.num_blocks);
+    for (int i = 0; i < net->num_wino; i++)
+        tg_wino_free(&net->wino[i]);
+    free(net->wino);
     free(net);
 }
 
@@ -665,11 +661,52 @@ static size_t value_need(const tg_model *m, size_t batch, size_t hw) {
     return batch * (v1 * hw + 3 * v1 + (size_t)v->v2_mul.out_channels);
 }
 
-static size_t conv_ws(const tg_conv_layer *c, const tg_blas_net *net) {
-    return tg_blas_conv_workspace(c, net->nn_y, net->nn_x);
+/* Prepares the Winograd weights of c when it is a 3x3 convolution; false when memory runs out. */
+static bool add_wino(tg_blas_net *net, const tg_conv_layer *c) {
+    if (!tg_wino_applies(c))
+        return true;
+    for (int i = 0; i < net->num_wino; i++)
+        if (net->wino[i].layer == c)
+            return true;
+    if (net->num_wino == net->cap_wino) {
+        const int cap = net->cap_wino ? 2 * net->cap_wino : 16;
+        tg_wino_weights *grown = realloc(net->wino, sizeof *grown * (size_t)cap);
+        if (!grown)
+            return false;
+        net->wino = grown;
+        net->cap_wino = cap;
+    }
+    if (!tg_wino_prepare(c, &net->wino[net->num_wino]))
+        return false;
+    net->num_wino++;
+    return true;
 }
 
-static size_t stack_workspace(const tg_blas_net *net, const tg_block *blocks, int n) {
+static const tg_wino_weights *find_wino(const tg_blas_net *net, const tg_conv_layer *c) {
+    if (!net->use_wino)
+        return NULL;
+    for (int i = 0; i < net->num_wino; i++)
+        if (net->wino[i].layer == c)
+            return &net->wino[i];
+    return NULL;
+}
+
+void tg_blas_net_set_winograd(tg_blas_net *net, bool on) { net->use_wino = on; }
+
+/* The larger of the two paths' workspaces, so the Winograd path can be switched off at run time;
+ * also prepares the layer's Winograd weights (net->oom records a failure). */
+static size_t conv_ws(const tg_conv_layer *c, tg_blas_net *net) {
+    size_t ws = tg_blas_conv_workspace(c, net->nn_y, net->nn_x);
+    if (tg_wino_applies(c)) {
+        if (!add_wino(net, c))
+            net->oom = true;
+        const int cp = (c->in_channels > c->out_channels ? c->in_channels : c->out_channels) + 15;
+        ws = max_size(ws, tg_wino_workspace(cp / 16 * 16, net->max_batch, net->nn_y, net->nn_x));
+    }
+    return ws;
+}
+
+static size_t stack_workspace(tg_blas_net *net, const tg_block *blocks, int n) {
     size_t ws = 0;
     for (int i = 0; i < n; i++) {
         const tg_block *b = &blocks[i];
@@ -745,6 +782,12 @@ tg_blas_net *tg_blas_net_create(const tg_model *model, int nn_x_len, int nn_y_le
     ws = max_size(ws, conv_ws(&model->value.v1_conv, net));
     ws = max_size(ws, conv_ws(&model->value.ownership_conv, net));
     net->workspace_floats = ws;
+    net->use_wino = true;
+    if (net->oom) {
+        tg_blas_set_err(err, errlen, "blas-cpu: out of memory preparing the Winograd weights");
+        tg_blas_net_destroy(net);
+        return NULL;
+    }
     return net;
 }
 
@@ -806,7 +849,12 @@ typedef struct run_ctx {
 } run_ctx;
 
 static void conv(run_ctx *r, const tg_conv_layer *c, const float *in, float *out, bool accumulate) {
-    tg_blas_conv(c, r->batch, r->nn_y, r->nn_x, in, out, r->workspace, accumulate);
+    const tg_wino_weights *w = find_wino(r->net, c);
+    if (w)
+        tg_wino_conv(w, r->batch, r->nn_y, r->nn_x, in, out, r->workspace, NULL,
+                     accumulate ? TG_WINO_ACCUMULATE : TG_WINO_STORE, NULL);
+    else
+        tg_blas_conv(c, r->batch, r->nn_y, r->nn_x, in, out, r->workspace, accumulate);
 }
 
 static void bn_act(run_ctx *r, const tg_bn_layer *bn, const tg_act_layer *act, const float *in, float *out) {
@@ -821,9 +869,18 @@ static bool ordinary_run(run_ctx *r, const tg_residual_block *b, float *x, float
     float *mid = take(&r->ar, mid_floats), *mid_t = take(&r->ar, mid_floats);
     if (!mid || !mid_t)
         return false;
-    bn_act(r, &b->pre_bn, &b->pre_act, x, t);
-    conv(r, &b->regular_conv, t, mid, false);
-    bn_act(r, &b->mid_bn, &b->mid_act, mid, mid_t);
+    const tg_wino_weights *w = find_wino(r->net, &b->regular_conv);
+    if (w) {
+        /* both norms ride along the convolution's own passes over the data: the same arithmetic
+         * as the separate passes below, without writing and rereading t and mid */
+        const tg_wino_norm pre = {b->pre_bn.merged_scale, b->pre_bn.merged_bias, b->pre_act.kind, r->mask};
+        const tg_wino_norm post = {b->mid_bn.merged_scale, b->mid_bn.merged_bias, b->mid_act.kind, r->mask};
+        tg_wino_conv(w, r->batch, r->nn_y, r->nn_x, x, mid_t, r->workspace, &pre, TG_WINO_NORM_ACT, &post);
+    } else {
+        bn_act(r, &b->pre_bn, &b->pre_act, x, t);
+        conv(r, &b->regular_conv, t, mid, false);
+        bn_act(r, &b->mid_bn, &b->mid_act, mid, mid_t);
+    }
     conv(r, &b->final_conv, mid_t, x, true);
     return true;
 }

@@ -17,6 +17,7 @@
 #ifndef TENGEN_BLAS_CPU_FORWARD_H
 #define TENGEN_BLAS_CPU_FORWARD_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -29,6 +30,22 @@ extern "C" {
 
 /* ------------------------------------------------------------------ kernels
  * hw is height * width; "mask" is [batch][hw] with 1 on the board and 0 off it. */
+
+static inline float tg_blas_softplus(float x) {
+    /* Above 20, log1p(exp(x)) equals x in float; the cut also keeps expf from overflowing. */
+    return x < 20.0f ? log1pf(expf(x)) : x;
+}
+
+/* One activation (TG_ACT_*); inline because the convolution epilogues call it per element. */
+static inline float tg_blas_activate1(int kind, float x) {
+    switch (kind) {
+    case TG_ACT_RELU: return x > 0.0f ? x : 0.0f;
+    case TG_ACT_MISH: return x * tanhf(tg_blas_softplus(x));
+    case TG_ACT_MISH_SCALE8: return x * tanhf(tg_blas_softplus(8.0f * x));
+    case TG_ACT_SILU: return x / (1.0f + expf(-x));
+    default: return x; /* TG_ACT_IDENTITY; create() rejects unknown kinds */
+    }
+}
 
 /* Floats of im2col workspace tg_blas_conv needs for this layer (0 for a 1x1 kernel). */
 /* printf into err (the plugin's error convention); nothing when err is NULL. The plugin cannot link
@@ -74,6 +91,10 @@ typedef struct tg_blas_scratch tg_blas_scratch;
 tg_blas_net *tg_blas_net_create(const tg_model *model, int nn_x_len, int nn_y_len, int max_batch_size, char *err,
                                 size_t errlen);
 void tg_blas_net_destroy(tg_blas_net *net);
+
+/* Whether 3x3 convolutions use the Winograd path (the default) or im2col, for comparing the two;
+ * not to be called while the net is evaluating. */
+void tg_blas_net_set_winograd(tg_blas_net *net, bool on);
 
 /* Per-thread buffers for net; NULL with err set when memory runs out. */
 tg_blas_scratch *tg_blas_scratch_create(const tg_blas_net *net, char *err, size_t errlen);

@@ -1,0 +1,56 @@
+/* Winograd F(4x4, 3x3) convolution for the blas-cpu backend: 3x3 convolutions (dilation 1, zero
+ * padding 1) computed as 36 matrix products in the transform domain instead of one 9x larger
+ * im2col product, which cuts the multiply work of a 19x19 board by about 3.6x.
+ *
+ * Data flow of one call: the NCHW input is copied once into a zero-bordered channel-last buffer
+ * (optionally through a batch norm + activation, the "prologue"), 6x6 input tiles with stride 4
+ * are transformed with the channels as the vector lanes, one sgemm per transform point multiplies
+ * [tiles][in] by the pre-transformed weights [in][out], and the 4x4 output tiles are transformed
+ * back and written to NCHW through an "epilogue" (store, accumulate, or batch norm + activation +
+ * board mask). Tiles are processed in chunks so that a chunk's transform-domain data stays in L2.
+ *
+ * Rounding differs from a direct convolution (the transforms add and scale by up to 8 before the
+ * sums); the errors stay far inside the FP32 tolerances of the reference tests. */
+#ifndef TENGEN_BLAS_CPU_WINOGRAD_H
+#define TENGEN_BLAS_CPU_WINOGRAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "tengen/model.h"
+
+/* One 3x3 convolution's weights in the transform domain. */
+typedef struct tg_wino_weights {
+    const tg_conv_layer *layer;
+    int in_c, out_c;
+    int in_cp, out_cp; /* channel counts rounded up to the vector width */
+    float *u;          /* [36][in_c][out_cp] */
+} tg_wino_weights;
+
+/* A per-channel batch norm + activation applied to values going into or out of the convolution;
+ * mask ([batch][hw], 1 on the board) zeroes off-board points, as tg_blas_norm_act does. */
+typedef struct tg_wino_norm {
+    const float *scale, *bias;
+    int act;
+    const float *mask;
+} tg_wino_norm;
+
+enum { TG_WINO_STORE, TG_WINO_ACCUMULATE, TG_WINO_NORM_ACT };
+
+/* True when conv can run through tg_wino_conv. */
+bool tg_wino_applies(const tg_conv_layer *conv);
+
+/* Transforms conv's OIHW weights; false when memory runs out. */
+bool tg_wino_prepare(const tg_conv_layer *conv, tg_wino_weights *w);
+void tg_wino_free(tg_wino_weights *w);
+
+/* Floats of workspace tg_wino_conv needs for batch images of height x width with at most
+ * max_cp (a rounded channel count) channels on either side. */
+size_t tg_wino_workspace(int max_cp, int batch, int height, int width);
+
+/* out[n] = epilogue(conv(prologue(in[n]))) for batch NCHW images. pre may be NULL (no prologue);
+ * post is used only when epilogue is TG_WINO_NORM_ACT. in and out must not overlap. */
+void tg_wino_conv(const tg_wino_weights *w, int batch, int height, int width, const float *in, float *out,
+                  float *workspace, const tg_wino_norm *pre, int epilogue, const tg_wino_norm *post);
+
+#endif
