@@ -17,11 +17,23 @@
 
 #include "opencl_internal.h"
 
-#define TUNING_FORMAT "tengen-opencl-tuning 2"
+/* 3: tuned at a fixed size (19x19, batch 4) whatever the board, so the key no longer names it */
+#define TUNING_FORMAT "tengen-opencl-tuning 3"
 #define MAX_TIMED_SHAPES 4
+/* The batch tuning runs at: big enough to fill a device a little, small enough to take milliseconds.
+ * Fixed, not the context's largest batch, so one file serves every batch size. */
+#define TUNING_BATCH 4
+/* Board points tuning runs at: the best tiles hardly change between board sizes, and tuning (seconds
+ * on a CPU device) once per device and network rather than once per board size saves that each time. */
+#define TUNING_POINTS (19 * 19)
+/* Timed rounds over all candidates: at least TUNING_MIN_ROUNDS, then more while the timing so far has
+ * taken under TUNING_SECONDS. */
+#define TUNING_ROUNDS 8
+#define TUNING_MIN_ROUNDS 3
+#define TUNING_SECONDS 2.0
 
-/* Vector forms (fast on CPUs) first, then tiled forms (GPUs): a candidate over 3x the best so far is
- * cut short, so a fast one early keeps tuning quick. Removing an entry needs a new TUNING_FORMAT. */
+/* Vector forms (fast on CPUs), then tiled forms (GPUs). Removing an entry needs a new TUNING_FORMAT
+ * (a file naming it would be rejected anyway, but as stale rather than quietly). */
 static const tg_ocl_tiles candidates[] = {
     {0, 0, 0, 4, 0, 8},    {0, 0, 0, 8, 0, 8},    {0, 0, 0, 4, 0, 16},   {0, 0, 0, 8, 0, 16},
     {0, 0, 0, 12, 0, 16},  {0, 0, 0, 16, 0, 8},   {32, 32, 8, 4, 4, 0},  {64, 64, 8, 8, 8, 0},
@@ -94,16 +106,16 @@ static bool is_candidate(const tg_ocl_tiles *t) {
     return false;
 }
 
-/* The batch tuning runs at: big enough to fill a device a little, small enough to take milliseconds. */
-static int tuning_batch(const tg_backend_context *cx) { return cx->max_batch < 4 ? cx->max_batch : 4; }
+/* TUNING_POINTS, or more for a board larger than 19x19 (rare; those get a file of their own). */
+static int tuning_points(const tg_backend_context *cx) { return cx->hw > TUNING_POINTS ? cx->hw : TUNING_POINTS; }
 
 /* Everything the best tiles depend on, as one line. */
 static void tuning_key(const tg_backend_context *cx, char *buf, size_t buflen) {
     char driver[128] = "";
     clGetDeviceInfo(cx->device, CL_DRIVER_VERSION, sizeof driver - 1, driver, NULL);
     size_t used = (size_t)snprintf(buf, buflen, "device=%s;driver=%s;storage=%s;hw=%d;batch=%d;shapes=",
-                                   cx->device_name, driver, cx->half_storage ? "half" : "float", cx->hw,
-                                   tuning_batch(cx));
+                                   cx->device_name, driver, cx->half_storage ? "half" : "float", tuning_points(cx),
+                                   TUNING_BATCH);
     for (size_t i = 0; i < cx->num_shapes && used < buflen; i++)
         used += (size_t)snprintf(buf + used, buflen - used, "%s%dx%d*%d", i ? "," : "", cx->shapes[i].m,
                                  cx->shapes[i].k, cx->shapes[i].count);
@@ -232,82 +244,82 @@ static size_t pick_shapes(const tg_backend_context *cx, tg_ocl_shape *out) {
     return n;
 }
 
-/* Seconds one candidate takes for the timed shapes (weighted by their counts), or a negative number
- * when it cannot run on this device. */
-static double time_candidate(tg_backend_context *cx, const tg_ocl_tiles *t, cl_command_queue q, cl_mem w, cl_mem a,
-                             const tg_ocl_shape *shapes, size_t num, int batch, double give_up_after) {
+/* One candidate being timed: its kernel, and the fastest timed pass so far. */
+typedef struct {
+    cl_program prog;
+    cl_kernel kernel;
+    bool live;   /* builds, runs, and is not yet ruled out as far slower than the best */
+    double best; /* seconds for one pass over the timed shapes; negative before the first timed pass */
+} timed_candidate;
+
+/* Builds candidate t's kernel; false when it cannot run on this device (too big a work-group or too
+ * much local memory, or the compiler refuses it). */
+static bool build_candidate(tg_backend_context *cx, const tg_ocl_tiles *t, timed_candidate *tc) {
     size_t max_wg = 0;
     cl_ulong local_mem = 0;
     clGetDeviceInfo(cx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg, &max_wg, NULL);
     clGetDeviceInfo(cx->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local_mem, &local_mem, NULL);
     const size_t wgx = t->vw ? 1 : (size_t)(t->tn / t->rn), wgy = t->vw ? 1 : (size_t)(t->tm / t->rm);
     if ((max_wg && wgx * wgy > max_wg) || (local_mem && sizeof(float) * (size_t)t->tk * (t->tm + t->tn) > local_mem))
-        return -1.0;
+        return false;
     const char *src[2] = {tg_ocl_prelude_source, tg_ocl_gemm_source};
     char options[256];
     tg_ocl_build_options(t, cx->half_storage, options, sizeof options);
     cl_int st = CL_SUCCESS;
-    cl_program prog = clCreateProgramWithSource(cx->cl, 2, src, NULL, &st);
-    if (!prog)
-        return -1.0;
-    cl_kernel k = NULL;
-    double total = -1.0;
-    if (clBuildProgram(prog, 1, &cx->device, options, NULL, NULL) != CL_SUCCESS ||
-        !(k = clCreateKernel(prog, "gemm", &st)))
-        goto done;
+    tc->prog = clCreateProgramWithSource(cx->cl, 2, src, NULL, &st);
+    if (!tc->prog)
+        return false;
+    if (clBuildProgram(tc->prog, 1, &cx->device, options, NULL, NULL) != CL_SUCCESS ||
+        !(tc->kernel = clCreateKernel(tc->prog, "gemm", &st)))
+        return false;
     size_t kernel_wg = 0;
-    clGetKernelWorkGroupInfo(k, cx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kernel_wg, &kernel_wg, NULL);
-    if (kernel_wg && wgx * wgy > kernel_wg)
-        goto done;
-    /* round 0 warms up (first launches compile or page in on some drivers); the best of the rest counts */
-    double best = -1.0;
-    for (int round = 0; round < 3; round++) {
-        const double start = now_seconds();
-        double spent = 0.0;
-        for (size_t i = 0; i < num && st == CL_SUCCESS; i++) {
-            const int M = shapes[i].m, K = shapes[i].k, hw = cx->hw, zero = 0, sm = K, one = 1, none = -1;
-            const int out = K * hw * batch, mask = out + M * hw * batch, mode = 0;
-            size_t global[3], local[3];
-            tg_ocl_gemm_range(t, M, hw, batch, global, local);
-            const int iargs[] = {zero, sm, one, zero, out, M, K, hw, mode, none, none, zero, mask};
-            st = clSetKernelArg(k, 0, sizeof(cl_mem), &w);
-            if (st == CL_SUCCESS)
-                st = clSetKernelArg(k, 1, sizeof(cl_mem), &a);
-            for (cl_uint j = 0; j < sizeof iargs / sizeof *iargs && st == CL_SUCCESS; j++)
-                st = clSetKernelArg(k, j + 2, sizeof(int), &iargs[j]);
-            const double t0 = now_seconds();
-            for (int c = 0; c < shapes[i].count && st == CL_SUCCESS; c++)
-                st = clEnqueueNDRangeKernel(q, k, 3, NULL, global, t->vw ? NULL : local, 0, NULL, NULL);
-            if (st == CL_SUCCESS)
-                st = clFinish(q);
-            spent += now_seconds() - t0;
-            /* the warm-up round may include the driver's compile, so only timed rounds give up early */
-            if (round > 0 && give_up_after > 0.0 && now_seconds() - start > give_up_after)
-                break; /* already far slower than the best so far */
-        }
-        if (st != CL_SUCCESS)
-            goto done;
-        if (round > 0 && (best < 0.0 || spent < best))
-            best = spent;
-        if (round > 0 && give_up_after > 0.0 && spent > give_up_after)
-            break;
-    }
-    total = best < 0.0 ? 1e9 : best;
-done:
-    if (k)
-        clReleaseKernel(k);
-    clReleaseProgram(prog);
-    return total;
+    clGetKernelWorkGroupInfo(tc->kernel, cx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kernel_wg, &kernel_wg, NULL);
+    return !kernel_wg || wgx * wgy <= kernel_wg;
 }
 
+/* Seconds one pass of candidate t takes over the timed shapes, each launched once and weighted by how
+ * often the network runs it (timing every repeat would make a pass ~10x longer for the same ranking,
+ * leaving fewer rounds to average out noise); negative when a launch fails. */
+static double time_pass(const tg_ocl_tiles *t, cl_kernel k, cl_command_queue q, cl_mem w, cl_mem a,
+                        const tg_ocl_shape *shapes, size_t num, int hw, int batch) {
+    double spent = 0.0;
+    for (size_t i = 0; i < num; i++) {
+        const int M = shapes[i].m, K = shapes[i].k, zero = 0, sm = K, one = 1, none = -1;
+        const int out = K * hw * batch, mask = out + M * hw * batch, mode = 0;
+        size_t global[3], local[3];
+        tg_ocl_gemm_range(t, M, hw, batch, global, local);
+        const int iargs[] = {zero, sm, one, zero, out, M, K, hw, mode, none, none, zero, mask};
+        cl_int st = clSetKernelArg(k, 0, sizeof(cl_mem), &w);
+        if (st == CL_SUCCESS)
+            st = clSetKernelArg(k, 1, sizeof(cl_mem), &a);
+        for (cl_uint j = 0; j < sizeof iargs / sizeof *iargs && st == CL_SUCCESS; j++)
+            st = clSetKernelArg(k, j + 2, sizeof(int), &iargs[j]);
+        const double t0 = now_seconds();
+        if (st == CL_SUCCESS)
+            st = clEnqueueNDRangeKernel(q, k, 3, NULL, global, t->vw ? NULL : local, 0, NULL, NULL);
+        if (st == CL_SUCCESS)
+            st = clFinish(q);
+        if (st != CL_SUCCESS)
+            return -1.0;
+        spent += (now_seconds() - t0) * shapes[i].count;
+    }
+    return spent;
+}
+
+/* Times every candidate and picks the fastest. On a shared or busy machine (CPU devices especially)
+ * one timing can be off by 2x, so: every candidate first runs one untimed pass (some drivers compile or
+ * page in on first launch), then the live candidates are timed in rounds, one pass each per round and
+ * the starting candidate rotating, so a burst of load lands on all of them alike rather than on
+ * whichever happened to be timed then; each keeps its fastest pass (noise only ever adds time). After
+ * the first timed round, a candidate over 3x the best is dropped to save time. */
 static bool tune_now(tg_backend_context *cx, tg_ocl_tiles *winner) {
     tg_ocl_shape shapes[MAX_TIMED_SHAPES];
     const size_t num = pick_shapes(cx, shapes);
-    const int batch = tuning_batch(cx);
+    const int batch = TUNING_BATCH, hw = tuning_points(cx);
     size_t w_elems = 1, a_elems = 1;
     for (size_t i = 0; i < num; i++) {
         const size_t mk = (size_t)shapes[i].m * shapes[i].k;
-        const size_t a = ((size_t)shapes[i].k + shapes[i].m + 1) * cx->hw * batch;
+        const size_t a = ((size_t)shapes[i].k + shapes[i].m + 1) * hw * batch;
         w_elems = mk > w_elems ? mk : w_elems;
         a_elems = a > a_elems ? a : a_elems;
     }
@@ -334,25 +346,68 @@ static bool tune_now(tg_backend_context *cx, tg_ocl_tiles *winner) {
     cl_command_queue q = a ? clCreateCommandQueue(cx->cl, cx->device, 0, &st) : NULL;
     free(fill);
     free(halves);
+    timed_candidate tc[NUM_CANDIDATES];
+    memset(tc, 0, sizeof tc);
     bool found = false;
     if (q) {
-        double best = -1.0;
         const double start = now_seconds();
+        size_t live = 0;
         for (size_t c = 0; c < NUM_CANDIDATES; c++) {
-            const double s = time_candidate(cx, &candidates[c], q, w, a, shapes, num, batch, best > 0 ? 3.0 * best : 0.0);
+            tc[c].best = -1.0;
+            tc[c].live = build_candidate(cx, &candidates[c], &tc[c]) &&
+                         time_pass(&candidates[c], tc[c].kernel, q, w, a, shapes, num, hw, batch) >= 0.0;
+            live += tc[c].live;
+        }
+        const double timing_start = now_seconds();
+        double best = -1.0;
+        for (int round = 0; round < TUNING_ROUNDS && live > 0; round++) {
+            /* past the minimum rounds, stop once the time allowed is used up */
+            if (round >= TUNING_MIN_ROUNDS && now_seconds() - timing_start > TUNING_SECONDS)
+                break;
+            for (size_t n = 0; n < NUM_CANDIDATES; n++) {
+                const size_t c = (n + (size_t)round * 3) % NUM_CANDIDATES;
+                if (!tc[c].live)
+                    continue;
+                const double s = time_pass(&candidates[c], tc[c].kernel, q, w, a, shapes, num, hw, batch);
+                if (s < 0.0) {
+                    tc[c].live = false;
+                    live--;
+                    continue;
+                }
+                if (tc[c].best < 0.0 || s < tc[c].best)
+                    tc[c].best = s;
+                if (best < 0.0 || s < best)
+                    best = s;
+            }
+            for (size_t c = 0; c < NUM_CANDIDATES && round == 0; c++)
+                if (tc[c].live && tc[c].best > 3.0 * best) {
+                    tc[c].live = false;
+                    live--;
+                }
+        }
+        size_t win = NUM_CANDIDATES;
+        for (size_t c = 0; c < NUM_CANDIDATES; c++) {
             char what[128];
             describe(&candidates[c], what, sizeof what);
-            tune_log(cx, TG_LOG_DEBUG, "opencl: matrix kernel %s: %.3f ms", what, s * 1e3);
-            if (s > 0.0 && (best < 0.0 || s < best)) {
-                best = s;
-                *winner = candidates[c];
-                found = true;
-            }
+            tune_log(cx, TG_LOG_DEBUG, "opencl: matrix kernel %s: %.3f ms%s", what, tc[c].best * 1e3,
+                     tc[c].best < 0.0 ? " (does not run)" : tc[c].live ? "" : " (dropped after one round)");
+            if (tc[c].best > 0.0 && (win == NUM_CANDIDATES || tc[c].best < tc[win].best))
+                win = c;
         }
+        found = win < NUM_CANDIDATES;
+        if (found)
+            *winner = candidates[win];
         char what[128];
         describe(winner, what, sizeof what);
-        tune_log(cx, TG_LOG_INFO, "opencl: tuned the matrix kernel for %s in %.1f s: %s", cx->device_name,
-                 now_seconds() - start, what);
+        if (found)
+            tune_log(cx, TG_LOG_INFO, "opencl: tuned the matrix kernel for %s in %.1f s (%.1f s timing): %s",
+                     cx->device_name, now_seconds() - start, now_seconds() - timing_start, what);
+    }
+    for (size_t c = 0; c < NUM_CANDIDATES; c++) {
+        if (tc[c].kernel)
+            clReleaseKernel(tc[c].kernel);
+        if (tc[c].prog)
+            clReleaseProgram(tc[c].prog);
     }
     if (q)
         clReleaseCommandQueue(q);
