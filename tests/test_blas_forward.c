@@ -892,8 +892,12 @@ static void test_kernels(void) {
             float *in = rand_array((size_t)B * ci * whw, 1.0);
             double *din = dalloc((size_t)B * ci * whw), *dout = dalloc((size_t)B * co * whw);
             float *ws = talloc(tg_wino_workspace((ci > co ? ci : co) + 16, B, h, w) * sizeof(float));
-            for (int mode = 0; mode < 4; mode++) { /* store, accumulate, norm+relu, prologue+norm+mish */
-                const bool prologue = mode == 3;
+            /* per-image norm bias rows for mode 4, as a global-pooling block folds them */
+            float *row_bias = rand_array((size_t)B * co, 1.0);
+            /* store, accumulate, norm+relu, prologue+norm+mish, then norm+relu with per-image bias
+             * reading the bordered input mode 3 left in the workspace (in == NULL) */
+            for (int mode = 0; mode < 5; mode++) {
+                const bool prologue = mode >= 3;
                 const int act = mode == 3 ? TG_ACT_MISH : TG_ACT_RELU;
                 const int epi = mode == 0 ? TG_WINO_STORE : mode == 1 ? TG_WINO_ACCUMULATE : TG_WINO_NORM_ACT;
                 for (size_t i = 0; i < (size_t)B * ci * whw; i++)
@@ -904,11 +908,21 @@ static void test_kernels(void) {
                 for (size_t i = 0; i < (size_t)B * co * whw; i++)
                     dout[i] = out[i];
                 nconv(&c, B, h, w, din, dout, epi == TG_WINO_ACCUMULATE);
-                if (epi == TG_WINO_NORM_ACT)
+                if (mode == 4) {
+                    for (int n = 0; n < B; n++)
+                        for (int o = 0; o < co; o++)
+                            for (int p = 0; p < whw; p++) {
+                                double *v = &dout[((size_t)n * co + o) * whw + p];
+                                const double x = (double)post_bn.merged_scale[o] * *v + row_bias[n * co + o];
+                                *v = wmask[n * whw + p] != 0 ? nact(act, x) : 0;
+                            }
+                } else if (epi == TG_WINO_NORM_ACT) {
                     nbn(&post_bn, act, B, whw, wmask, dout, dout);
-                const tg_wino_norm pre = {pre_bn.merged_scale, pre_bn.merged_bias, TG_ACT_RELU, wmask};
-                const tg_wino_norm post = {post_bn.merged_scale, post_bn.merged_bias, act, wmask};
-                tg_wino_conv(&ww, B, h, w, in, out, ws, prologue ? &pre : NULL, epi, &post);
+                }
+                const tg_wino_norm pre = {pre_bn.merged_scale, pre_bn.merged_bias, TG_ACT_RELU, wmask, 0};
+                const tg_wino_norm post = {post_bn.merged_scale, mode == 4 ? row_bias : post_bn.merged_bias, act,
+                                           wmask, mode == 4 ? (size_t)co : 0};
+                tg_wino_conv(&ww, B, h, w, mode == 4 ? NULL : in, out, ws, prologue ? &pre : NULL, epi, &post);
                 float *expect = talloc((size_t)B * co * whw * sizeof(float));
                 for (size_t i = 0; i < (size_t)B * co * whw; i++)
                     expect[i] = (float)dout[i];

@@ -873,8 +873,8 @@ static bool ordinary_run(run_ctx *r, const tg_residual_block *b, float *x, float
     if (w) {
         /* both norms ride along the convolution's own passes over the data: the same arithmetic
          * as the separate passes below, without writing and rereading t and mid */
-        const tg_wino_norm pre = {b->pre_bn.merged_scale, b->pre_bn.merged_bias, b->pre_act.kind, r->mask};
-        const tg_wino_norm post = {b->mid_bn.merged_scale, b->mid_bn.merged_bias, b->mid_act.kind, r->mask};
+        const tg_wino_norm pre = {b->pre_bn.merged_scale, b->pre_bn.merged_bias, b->pre_act.kind, r->mask, 0};
+        const tg_wino_norm post = {b->mid_bn.merged_scale, b->mid_bn.merged_bias, b->mid_act.kind, r->mask, 0};
         tg_wino_conv(w, r->batch, r->nn_y, r->nn_x, x, mid_t, r->workspace, &pre, TG_WINO_NORM_ACT, &post);
     } else {
         bn_act(r, &b->pre_bn, &b->pre_act, x, t);
@@ -893,6 +893,27 @@ static bool gpool_run(run_ctx *r, const tg_gpool_block *b, float *x, float *t) {
     float *bias = take(&r->ar, batch * mid_c);
     if (!mid || !mid_t || !gp || !pooled || !bias)
         return false;
+    const tg_wino_weights *wr = find_wino(r->net, &b->regular_conv), *wg = find_wino(r->net, &b->gpool_conv);
+    if (wr && wg) {
+        /* As in ordinary_run, the norms ride along the convolutions' passes. The pooled branch
+         * runs first because its output is a per-image bias of mid that the mid norm follows:
+         * mid_bn(mid + bias) = scale * mid + (scale * bias + mid_bias), a per-image norm bias.
+         * Both convolutions read the same pre-normed x, so the second reuses the first's copy. */
+        const tg_wino_norm pre = {b->pre_bn.merged_scale, b->pre_bn.merged_bias, b->pre_act.kind, r->mask, 0};
+        const tg_wino_norm gnorm = {b->gpool_bn.merged_scale, b->gpool_bn.merged_bias, b->gpool_act.kind, r->mask,
+                                    0};
+        tg_wino_conv(wg, r->batch, r->nn_y, r->nn_x, x, gp, r->workspace, &pre, TG_WINO_NORM_ACT, &gnorm);
+        tg_blas_gpool(r->batch, gp_c, r->hw, gp, r->mask, r->mask_sum, pooled);
+        tg_blas_matmul(&b->gpool_to_bias_mul, r->batch, pooled, bias);
+        const float *ms = b->mid_bn.merged_scale, *mb = b->mid_bn.merged_bias;
+        for (size_t n = 0; n < batch; n++)
+            for (int c = 0; c < mid_c; c++)
+                bias[n * mid_c + c] = ms[c] * bias[n * mid_c + c] + mb[c];
+        const tg_wino_norm post = {ms, bias, b->mid_act.kind, r->mask, (size_t)mid_c};
+        tg_wino_conv(wr, r->batch, r->nn_y, r->nn_x, NULL, mid_t, r->workspace, NULL, TG_WINO_NORM_ACT, &post);
+        conv(r, &b->final_conv, mid_t, x, true);
+        return true;
+    }
     bn_act(r, &b->pre_bn, &b->pre_act, x, t);
     conv(r, &b->regular_conv, t, mid, false);
     conv(r, &b->gpool_conv, t, gp, false);

@@ -128,9 +128,10 @@ static void to_channel_last(const geometry *g, int batch, int channels, int cp, 
         }
         const float *src = in + (size_t)n * channels * hw;
         const float *mask = pre ? pre->mask + (size_t)n * hw : NULL;
+        const float *bias = pre ? pre->bias + n * pre->bias_stride : NULL;
         for (int c = 0; c < channels; c++) {
             const float *plane = src + (size_t)c * hw;
-            const float s = pre ? pre->scale[c] : 1.0f, b = pre ? pre->bias[c] : 0.0f;
+            const float s = pre ? pre->scale[c] : 1.0f, b = pre ? bias[c] : 0.0f;
             for (int y = 0; y < g->height; y++) {
                 float *row = dst + ((size_t)(y + 1) * g->pad_w + 1) * cp + c;
                 const float *srow = plane + (size_t)y * g->width;
@@ -185,6 +186,49 @@ static void input_transform(const geometry *g, int cp, const float *pad, int fir
     }
 }
 
+typedef float v4 __attribute__((vector_size(TILE * sizeof(float)), aligned(sizeof(float))));
+
+/* Writes (or adds) a finished tile [TILE][TILE][VW] (channels in lanes) to NCHW, whose channel
+ * planes lie plane floats apart, starting at dst (the tile's corner in the first lane's plane).
+ * A row of the tile is transposed 4 columns x 16 lanes -> 16 lanes x 4 columns with shuffles that
+ * stay within 128-bit blocks (one instruction each on AVX2 and AVX-512), so each channel's row
+ * goes out as one 16-byte store instead of four scalar ones picked lane by lane. */
+static inline void scatter_tile(float tile[TILE][TILE][VW], int rows, int cols, float *dst, size_t plane,
+                                int width, bool accumulate) {
+    /* block k of the result holds lane 4k + r of q[r]: r picks pairs, k is the 128-bit block */
+    static const vi lo = {0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29};
+    static const vi hi = {2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11, 27, 14, 30, 15, 31};
+    static const vi lo2 = {0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29};
+    static const vi hi2 = {2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31};
+    for (int i = 0; i < rows; i++) {
+        const vf a = *(vf *)tile[i][0], b = *(vf *)tile[i][1], c = *(vf *)tile[i][2], d = *(vf *)tile[i][3];
+        const vf ab_lo = __builtin_shuffle(a, b, lo), ab_hi = __builtin_shuffle(a, b, hi);
+        const vf cd_lo = __builtin_shuffle(c, d, lo), cd_hi = __builtin_shuffle(c, d, hi);
+        float q[4][VW];
+        *(vf *)q[0] = __builtin_shuffle(ab_lo, cd_lo, lo2);
+        *(vf *)q[1] = __builtin_shuffle(ab_lo, cd_lo, hi2);
+        *(vf *)q[2] = __builtin_shuffle(ab_hi, cd_hi, lo2);
+        *(vf *)q[3] = __builtin_shuffle(ab_hi, cd_hi, hi2);
+        float *row = dst + (size_t)i * width;
+        for (int l = 0; l < VW; l++) {
+            const float *src = q[l % 4] + l / 4 * 4;
+            float *o = row + (size_t)l * plane;
+            if (cols == TILE) {
+                v4 v = *(const v4 *)src;
+                if (accumulate)
+                    v += *(const v4 *)o;
+                *(v4 *)o = v;
+            } else if (accumulate) {
+                for (int j = 0; j < cols; j++)
+                    o[j] += src[j];
+            } else {
+                for (int j = 0; j < cols; j++)
+                    o[j] = src[j];
+            }
+        }
+    }
+}
+
 /* Transforms m [36][count][cp] back to 4x4 output tiles and writes them through the epilogue. */
 MULTIVERSION
 static void output_transform(const geometry *g, int out_c, int cp, const float *m, int first, int count,
@@ -200,6 +244,7 @@ static void output_transform(const geometry *g, int out_c, int cp, const float *
         const float *src = m + (size_t)t * cp;
         float *img = out + (size_t)n * out_c * hw;
         const float *mask = epilogue == TG_WINO_NORM_ACT ? post->mask + (size_t)n * hw : NULL;
+        const float *bias = mask ? post->bias + n * post->bias_stride : NULL;
         for (int c = 0; c < cp && c < out_c; c += VW) {
             vf r[TILE][PATCH];
             for (int j = 0; j < PATCH; j++) { /* A^T m, column by column */
@@ -224,7 +269,7 @@ static void output_transform(const geometry *g, int out_c, int cp, const float *
             const int lanes = out_c - c < VW ? out_c - c : VW;
             const bool vector_norm = mask && lanes == VW && (post->act == TG_ACT_RELU || post->act == TG_ACT_IDENTITY);
             if (vector_norm) { /* the common case, norm + ReLU, with the channels still in lanes */
-                const vf s = *(const vf *)(post->scale + c), b = *(const vf *)(post->bias + c);
+                const vf s = *(const vf *)(post->scale + c), b = *(const vf *)(bias + c);
                 const vf zero = {0};
                 for (int i = 0; i < rows; i++)
                     for (int j = 0; j < cols; j++) {
@@ -236,9 +281,14 @@ static void output_transform(const geometry *g, int out_c, int cp, const float *
                         *(vf *)tile_out[i][j] = v;
                     }
             }
+            if (lanes == VW && (epilogue != TG_WINO_NORM_ACT || vector_norm)) {
+                scatter_tile(tile_out, rows, cols, img + (size_t)c * hw + (size_t)y0 * g->width + x0, hw, g->width,
+                             epilogue == TG_WINO_ACCUMULATE);
+                continue;
+            }
             for (int l = 0; l < lanes; l++) {
                 float *plane = img + (size_t)(c + l) * hw;
-                const float s = mask ? post->scale[c + l] : 0.0f, b = mask ? post->bias[c + l] : 0.0f;
+                const float s = mask ? post->scale[c + l] : 0.0f, b = mask ? bias[c + l] : 0.0f;
                 for (int i = 0; i < rows; i++) {
                     float *dst = plane + (size_t)(y0 + i) * g->width + x0;
                     if (epilogue == TG_WINO_STORE || vector_norm) {
@@ -266,7 +316,8 @@ void tg_wino_conv(const tg_wino_weights *w, int batch, int height, int width, co
     const size_t padded = (size_t)batch * g.pad_h * g.pad_w * in_cp;
     const int max_cp = in_cp > out_cp ? in_cp : out_cp;
     float *v = pad + padded, *m = v + (size_t)POINTS * TILES_PER_CHUNK * max_cp;
-    to_channel_last(&g, batch, w->in_c, in_cp, in, pad, pre);
+    if (in)
+        to_channel_last(&g, batch, w->in_c, in_cp, in, pad, pre);
     const int total = batch * g.tiles;
     for (int first = 0; first < total; first += TILES_PER_CHUNK) {
         const int count = total - first < TILES_PER_CHUNK ? total - first : TILES_PER_CHUNK;

@@ -28,11 +28,14 @@ typedef struct tg_wino_weights {
 } tg_wino_weights;
 
 /* A per-channel batch norm + activation applied to values going into or out of the convolution;
- * mask ([batch][hw], 1 on the board) zeroes off-board points, as tg_blas_norm_act does. */
+ * mask ([batch][hw], 1 on the board) zeroes off-board points, as tg_blas_norm_act does.
+ * bias_stride is the distance in floats between consecutive images' bias rows: 0 when all images
+ * share one bias, out_c when a global-pooling block folds its per-image bias into the norm. */
 typedef struct tg_wino_norm {
     const float *scale, *bias;
     int act;
     const float *mask;
+    size_t bias_stride;
 } tg_wino_norm;
 
 enum { TG_WINO_STORE, TG_WINO_ACCUMULATE, TG_WINO_NORM_ACT };
@@ -49,7 +52,11 @@ void tg_wino_free(tg_wino_weights *w);
 size_t tg_wino_workspace(int max_cp, int batch, int height, int width);
 
 /* out[n] = epilogue(conv(prologue(in[n]))) for batch NCHW images. pre may be NULL (no prologue);
- * post is used only when epilogue is TG_WINO_NORM_ACT. in and out must not overlap. */
+ * post is used only when epilogue is TG_WINO_NORM_ACT. in and out must not overlap.
+ * in == NULL reuses the bordered input the previous call left at the start of workspace (pre is
+ * then ignored): it lets two convolutions of one input, as in a global-pooling block, share the
+ * copy and its prologue. The previous call must have had the same batch, board and in_c, and
+ * nothing may have written the workspace since. */
 void tg_wino_conv(const tg_wino_weights *w, int batch, int height, int width, const float *in, float *out,
                   float *workspace, const tg_wino_norm *pre, int epilogue, const tg_wino_norm *post);
 
