@@ -24,6 +24,7 @@
 
 #include "forward.h"
 #include "tengen/backend.h"
+#include "../common/host.h"
 
 #define THREADS_KEY "blasCpuThreads"
 
@@ -36,23 +37,6 @@ struct tg_backend_handle {
     tg_backend_context *context;
     tg_blas_scratch *scratch;
 };
-
-/* host fields are read only when the core's table is new enough to have them */
-#define HOST_HAS(host, field) \
-    ((host) && (host)->struct_size >= offsetof(tg_host, field) + sizeof((host)->field) && (host)->field)
-
-static void host_log(const tg_host *host, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void host_log(const tg_host *host, int level, const char *fmt, ...) {
-    if (!HOST_HAS(host, log))
-        return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    host->log(host->ctx, level, line);
-}
 
 static bool blas_probe(const tg_host *host, char *why, size_t whylen) {
     (void)host;
@@ -71,7 +55,7 @@ static int blas_list_devices(const tg_host *host, char *buf, size_t buflen) {
 
 /* Applies blasCpuThreads if the config has it. */
 static bool apply_thread_setting(const tg_host *host, char *err, size_t errlen) {
-    if (!HOST_HAS(host, config_has) || !HOST_HAS(host, config_int) || !host->config_has(host->ctx, THREADS_KEY))
+    if (!TG_HOST_HAS(host, config_has) || !TG_HOST_HAS(host, config_int) || !host->config_has(host->ctx, THREADS_KEY))
         return true;
     int64_t threads = 0;
     char why[256] = "";
@@ -111,7 +95,7 @@ static tg_backend_context *blas_create(const tg_host *host, const tg_model *mode
     const char *wino = getenv("TENGEN_BLAS_CPU_WINOGRAD");
     if (wino && strcmp(wino, "0") == 0)
         tg_blas_net_set_winograd(ctx->net, false);
-    host_log(host, TG_LOG_INFO,
+    tg_host_log(host, TG_LOG_INFO,
              "blas-cpu: model %s (version %d, %d trunk blocks x %d channels%s), board tensor %dx%d, batch up to %d, "
              "%.1f MiB scratch per thread; %s, using %d threads",
              model->name ? model->name : "?", (int)model->version, (int)model->trunk.num_blocks,

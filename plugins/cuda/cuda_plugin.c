@@ -17,22 +17,7 @@
 #include <string.h>
 
 #include "cuda_internal.h"
-
-#define HOST_HAS(host, field) \
-    ((host) && (host)->struct_size >= offsetof(tg_host, field) + sizeof((host)->field) && (host)->field)
-
-static void host_log(const tg_host *host, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void host_log(const tg_host *host, int level, const char *fmt, ...) {
-    if (!HOST_HAS(host, log))
-        return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    host->log(host->ctx, level, line);
-}
+#include "../common/host.h"
 
 /* ------------------------------------------------------------------ devices */
 
@@ -111,7 +96,7 @@ static bool configured_device(const tg_host *host, int thread, int *index, char 
                               size_t errlen) {
     *index = 0;
     snprintf(key, keylen, "cudaDeviceToUseThread%d", thread);
-    if (!HOST_HAS(host, config_has) || !HOST_HAS(host, config_int))
+    if (!TG_HOST_HAS(host, config_has) || !TG_HOST_HAS(host, config_int))
         return true;
     if (!host->config_has(host->ctx, key)) {
         snprintf(key, keylen, "cudaDeviceToUse");
@@ -131,7 +116,7 @@ static bool configured_device(const tg_host *host, int thread, int *index, char 
 /* useFP16: auto and true mean FP16 storage (every sm_70+ GPU runs it at speed), false means FP32. */
 static bool choose_dtype(const tg_host *host, tg_cuda_dtype *dt, char *err, size_t errlen) {
     *dt = TG_CUDA_F16;
-    if (!HOST_HAS(host, config_enum))
+    if (!TG_HOST_HAS(host, config_enum))
         return true;
     const char *choice = NULL;
     char why[256] = "";
@@ -243,7 +228,7 @@ static tg_backend_context *cu_create(const tg_host *host, const tg_model *model,
     }
     if (!tg_cuda_upload(cx, err, errlen))
         goto fail;
-    host_log(host, TG_LOG_INFO, "%s: device %d (%s, compute capability %d.%d), %s, %.0f MiB of weights",
+    tg_host_log(host, TG_LOG_INFO, "%s: device %d (%s, compute capability %d.%d), %s, %.0f MiB of weights",
              TG_CUDA_NAME, cx->device, prop.name, prop.major, prop.minor,
              cx->dtype == TG_CUDA_F16 ? "FP16 storage, FP32 accumulation" : "FP32",
              (double)tg_cuda_plan_weight_bytes(&cx->plan, cx->elem_size) / 1048576.0);

@@ -20,13 +20,10 @@
 #include <string.h>
 
 #include "opencl_internal.h"
+#include "../common/host.h"
 
 #define MAX_DEVICES 64
 #define MAX_PLATFORMS 16
-
-/* host fields are read only when the core's table is new enough to have them */
-#define HOST_HAS(host, field) \
-    ((host) && (host)->struct_size >= offsetof(tg_host, field) + sizeof((host)->field) && (host)->field)
 
 void tg_ocl_set_err(char *err, size_t errlen, const char *fmt, ...) {
     if (!err || errlen == 0)
@@ -102,19 +99,6 @@ void tg_ocl_halves_to_floats(const uint16_t *src, float *dst, size_t count) {
         dst[i] = half_to_float(src[i]);
 }
 
-static void host_log(const tg_host *host, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void host_log(const tg_host *host, int level, const char *fmt, ...) {
-    if (!HOST_HAS(host, log))
-        return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    host->log(host->ctx, level, line);
-}
-
 /* ------------------------------------------------------------------ devices */
 
 typedef struct device_info {
@@ -173,7 +157,7 @@ static bool configured_device(const tg_host *host, int thread, int *index, char 
                               size_t errlen) {
     *index = -1;
     snprintf(key, keylen, "openclDeviceToUseThread%d", thread);
-    if (!HOST_HAS(host, config_has) || !HOST_HAS(host, config_int))
+    if (!TG_HOST_HAS(host, config_has) || !TG_HOST_HAS(host, config_int))
         return true;
     if (!host->config_has(host->ctx, key)) {
         snprintf(key, keylen, "openclDeviceToUse");
@@ -374,7 +358,7 @@ static bool device_has_extension(cl_device_id device, const char *name) {
 static bool choose_precision(const tg_host *host, tg_backend_context *cx, char *err, size_t errlen) {
     const char *storage = "auto", *compute = "auto";
     char why[256] = "";
-    if (HOST_HAS(host, config_enum) &&
+    if (TG_HOST_HAS(host, config_enum) &&
         (!host->config_enum(host->ctx, "useFP16Storage", "auto", "auto|true|false", &storage, why, sizeof why) ||
          !host->config_enum(host->ctx, "useFP16", "auto", "auto|true|false", &compute, why, sizeof why))) {
         tg_ocl_set_err(err, errlen, "opencl: %s", why);
@@ -399,7 +383,7 @@ static bool choose_precision(const tg_host *host, tg_backend_context *cx, char *
 
 /* openclTuningDir, else $XDG_CACHE_HOME/tengen/opencl, else $HOME/.cache/tengen/opencl; empty: none. */
 static bool choose_tuning_dir(const tg_host *host, char *buf, size_t buflen) {
-    const char *dir = HOST_HAS(host, config_string) ? host->config_string(host->ctx, "openclTuningDir") : NULL;
+    const char *dir = TG_HOST_HAS(host, config_string) ? host->config_string(host->ctx, "openclTuningDir") : NULL;
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     if (dir)
         snprintf(buf, buflen, "%s", dir);
@@ -480,7 +464,7 @@ static tg_backend_context *ocl_create(const tg_host *host, const tg_model *model
         ocl_destroy(cx);
         return NULL;
     }
-    host_log(host, TG_LOG_INFO,
+    tg_host_log(host, TG_LOG_INFO,
              "opencl: model %s (version %d, %d trunk blocks x %d channels%s) on device %d (%s), board tensor %dx%d, "
              "batch up to %d, %s storage, %.1f MiB weights, %.1f MiB activations per thread",
              model->name ? model->name : "?", (int)model->version, (int)model->trunk.num_blocks,

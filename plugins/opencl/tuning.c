@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "opencl_internal.h"
+#include "../common/host.h"
 
 /* 3: tuned at a fixed size (19x19, batch 4) whatever the board, so the key no longer names it */
 #define TUNING_FORMAT "tengen-opencl-tuning 3"
@@ -69,20 +70,6 @@ static void describe(const tg_ocl_tiles *t, char *buf, size_t buflen) {
         snprintf(buf, buflen, "vector form, %d rows x %d points per work-item", t->rm, t->vw);
     else
         snprintf(buf, buflen, "tiled form, %dx%dx%d tiles, %dx%d per work-item", t->tm, t->tn, t->tk, t->rm, t->rn);
-}
-
-static void tune_log(const tg_backend_context *cx, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-static void tune_log(const tg_backend_context *cx, int level, const char *fmt, ...) {
-    const tg_host *h = cx->host;
-    if (!h || h->struct_size < offsetof(tg_host, log) + sizeof h->log || !h->log)
-        return;
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    h->log(h->ctx, level, line);
 }
 
 /* FNV-1a, 64 bits: enough to catch a damaged file; this is not about adversaries. */
@@ -214,7 +201,7 @@ static void write_cache(const tg_backend_context *cx, const char *dir, const cha
     if (ok && rename(tmp, path) == 0)
         return;
     remove(tmp);
-    tune_log(cx, TG_LOG_WARNING, "opencl: could not write the tuning file %s (%s); tuning again next time", path,
+    tg_host_log(cx->host, TG_LOG_WARNING, "opencl: could not write the tuning file %s (%s); tuning again next time", path,
              strerror(errno));
 }
 
@@ -389,7 +376,7 @@ static bool tune_now(tg_backend_context *cx, tg_ocl_tiles *winner) {
         for (size_t c = 0; c < NUM_CANDIDATES; c++) {
             char what[128];
             describe(&candidates[c], what, sizeof what);
-            tune_log(cx, TG_LOG_DEBUG, "opencl: matrix kernel %s: %.3f ms%s", what, tc[c].best * 1e3,
+            tg_host_log(cx->host, TG_LOG_DEBUG, "opencl: matrix kernel %s: %.3f ms%s", what, tc[c].best * 1e3,
                      tc[c].best < 0.0 ? " (does not run)" : tc[c].live ? "" : " (dropped after one round)");
             if (tc[c].best > 0.0 && (win == NUM_CANDIDATES || tc[c].best < tc[win].best))
                 win = c;
@@ -400,7 +387,7 @@ static bool tune_now(tg_backend_context *cx, tg_ocl_tiles *winner) {
         char what[128];
         describe(winner, what, sizeof what);
         if (found)
-            tune_log(cx, TG_LOG_INFO, "opencl: tuned the matrix kernel for %s in %.1f s (%.1f s timing): %s",
+            tg_host_log(cx->host, TG_LOG_INFO, "opencl: tuned the matrix kernel for %s in %.1f s (%.1f s timing): %s",
                      cx->device_name, now_seconds() - start, now_seconds() - timing_start, what);
     }
     for (size_t c = 0; c < NUM_CANDIDATES; c++) {
@@ -427,11 +414,11 @@ bool tg_ocl_tune(tg_backend_context *cx, const char *dir, char *err, size_t errl
         if (read_cache(path, key, &cx->tiles, why, sizeof why)) {
             char what[128];
             describe(&cx->tiles, what, sizeof what);
-            tune_log(cx, TG_LOG_DEBUG, "opencl: matrix kernel %s, from %s", what, path);
+            tg_host_log(cx->host, TG_LOG_DEBUG, "opencl: matrix kernel %s, from %s", what, path);
             return true;
         }
         if (access(path, F_OK) == 0)
-            tune_log(cx, TG_LOG_WARNING, "opencl: ignoring the tuning file %s: %s; tuning again", path, why);
+            tg_host_log(cx->host, TG_LOG_WARNING, "opencl: ignoring the tuning file %s: %s; tuning again", path, why);
     }
     if (!tune_now(cx, &cx->tiles)) {
         tg_ocl_set_err(err, errlen, "opencl: no matrix kernel configuration builds and runs on device %d (%s)",
