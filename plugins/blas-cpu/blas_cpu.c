@@ -49,7 +49,7 @@ static bool blas_probe(const tg_host *host, char *why, size_t whylen) {
 static int blas_list_devices(const tg_host *host, char *buf, size_t buflen) {
     (void)host;
     /* openblas_get_config() reads "OpenBLAS 0.3.21 DYNAMIC_ARCH ... MAX_THREADS=64" */
-    tg_blas_set_err(buf, buflen, "0: CPU (%s, using %d threads)", openblas_get_config(), openblas_get_num_threads());
+    tg_set_err(buf, buflen, "0: CPU (%s, using %d threads)", openblas_get_config(), openblas_get_num_threads());
     return 1;
 }
 
@@ -60,7 +60,7 @@ static bool apply_thread_setting(const tg_host *host, char *err, size_t errlen) 
     int64_t threads = 0;
     char why[256] = "";
     if (!host->config_int(host->ctx, THREADS_KEY, 0, 1, 1024, &threads, why, sizeof why)) {
-        tg_blas_set_err(err, errlen, "blas-cpu: %s", why);
+        tg_set_err(err, errlen, "blas-cpu: %s", why);
         return false;
     }
     openblas_set_num_threads((int)threads);
@@ -70,11 +70,11 @@ static bool apply_thread_setting(const tg_host *host, char *err, size_t errlen) 
 static tg_backend_context *blas_create(const tg_host *host, const tg_model *model, const tg_backend_options *options,
                                        char *err, size_t errlen) {
     if (!options || options->struct_size < offsetof(tg_backend_options, num_handles) + sizeof(options->num_handles)) {
-        tg_blas_set_err(err, errlen, "blas-cpu: create() got no options, or options from an older core");
+        tg_set_err(err, errlen, "blas-cpu: create() got no options, or options from an older core");
         return NULL;
     }
     if (!model) {
-        tg_blas_set_err(err, errlen, "blas-cpu: create() got no model");
+        tg_set_err(err, errlen, "blas-cpu: create() got no model");
         return NULL;
     }
     if (!apply_thread_setting(host, err, errlen))
@@ -82,7 +82,7 @@ static tg_backend_context *blas_create(const tg_host *host, const tg_model *mode
 
     tg_backend_context *ctx = calloc(1, sizeof *ctx);
     if (!ctx) {
-        tg_blas_set_err(err, errlen, "blas-cpu: out of memory creating the context");
+        tg_set_err(err, errlen, "blas-cpu: out of memory creating the context");
         return NULL;
     }
     ctx->host = host;
@@ -117,12 +117,12 @@ static tg_backend_handle *blas_handle_create(tg_backend_context *context, int th
                                              size_t errlen) {
     (void)thread_index; /* every thread gets the same CPU; nothing is per-device */
     if (!context) {
-        tg_blas_set_err(err, errlen, "blas-cpu: handle_create() got no context");
+        tg_set_err(err, errlen, "blas-cpu: handle_create() got no context");
         return NULL;
     }
     tg_backend_handle *h = calloc(1, sizeof *h);
     if (!h) {
-        tg_blas_set_err(err, errlen, "blas-cpu: out of memory creating a handle");
+        tg_set_err(err, errlen, "blas-cpu: out of memory creating a handle");
         return NULL;
     }
     h->context = context;
@@ -144,7 +144,7 @@ static void blas_handle_destroy(tg_backend_handle *handle) {
 static bool blas_evaluate(tg_backend_handle *handle, const tg_nn_inputs *inputs, tg_nn_outputs *outputs, char *err,
                           size_t errlen) {
     if (!handle) {
-        tg_blas_set_err(err, errlen, "blas-cpu: evaluate() got no handle");
+        tg_set_err(err, errlen, "blas-cpu: evaluate() got no handle");
         return false;
     }
     return tg_blas_forward(handle->context->net, handle->scratch, inputs, outputs, err, errlen);

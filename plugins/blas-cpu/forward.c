@@ -21,15 +21,6 @@
  * in-memory model from exhausting the stack. */
 #define MAX_NESTING 16
 
-void tg_blas_set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 static const char *name_or(const char *name) { return name ? name : "(unnamed)"; }
 
 /* ------------------------------------------------------------------ kernels */
@@ -336,13 +327,13 @@ void tg_blas_net_destroy(tg_blas_net *net) {
 #define REQUIRE(cond, ...)                                                                                          \
     do {                                                                                                            \
         if (!(cond)) {                                                                                              \
-            tg_blas_set_err(err, errlen, __VA_ARGS__);                                                                      \
+            tg_set_err(err, errlen, __VA_ARGS__);                                                                      \
             return false;                                                                                           \
         }                                                                                                           \
     } while (0)
 
 static bool unsupported(char *err, size_t errlen, const char *layer, const char *kind) {
-    tg_blas_set_err(err, errlen, "blas-cpu: model layer '%s' of kind %s is not supported", name_or(layer), kind);
+    tg_set_err(err, errlen, "blas-cpu: model layer '%s' of kind %s is not supported", name_or(layer), kind);
     return false;
 }
 
@@ -512,7 +503,7 @@ static bool prepare_block(tg_blas_net *net, const tg_block *b, int index, int ch
                check_matmul(&f->linear2, f->ffn_channels, channels, err, errlen);
     }
     default:
-        tg_blas_set_err(err, errlen, "blas-cpu: model block %d of kind %d (%s) is not supported", index, (int)b->kind,
+        tg_set_err(err, errlen, "blas-cpu: model block %d of kind %d (%s) is not supported", index, (int)b->kind,
                 tg_block_kind_name(b->kind));
         return false;
     }
@@ -729,23 +720,23 @@ static size_t stack_workspace(tg_blas_net *net, const tg_block *blocks, int n) {
 tg_blas_net *tg_blas_net_create(const tg_model *model, int nn_x_len, int nn_y_len, int max_batch_size, char *err,
                                 size_t errlen) {
     if (!model) {
-        tg_blas_set_err(err, errlen, "blas-cpu: no model given");
+        tg_set_err(err, errlen, "blas-cpu: no model given");
         return NULL;
     }
     if (model->abi_version != TG_MODEL_ABI_VERSION) {
         /* the layer structs change layout between model ABI versions: reading them would be garbage */
-        tg_blas_set_err(err, errlen, "blas-cpu: the core's model structs are ABI version %u, this plugin reads version %d; "
+        tg_set_err(err, errlen, "blas-cpu: the core's model structs are ABI version %u, this plugin reads version %d; "
                 "rebuild the plugin against this tengen", (unsigned)model->abi_version, TG_MODEL_ABI_VERSION);
         return NULL;
     }
     if (nn_x_len < 1 || nn_y_len < 1 || nn_x_len > 64 || nn_y_len > 64 || max_batch_size < 1) {
-        tg_blas_set_err(err, errlen, "blas-cpu: board tensor %dx%d with batch size %d is out of range", nn_x_len, nn_y_len,
+        tg_set_err(err, errlen, "blas-cpu: board tensor %dx%d with batch size %d is out of range", nn_x_len, nn_y_len,
                 max_batch_size);
         return NULL;
     }
     if (model->num_input_channels < 1 || model->num_input_global_channels < 1 || model->num_policy_channels < 1 ||
         model->num_value_channels < 1 || model->num_score_value_channels < 1 || model->num_ownership_channels < 1) {
-        tg_blas_set_err(err, errlen, "blas-cpu: model '%s' declares an empty input or output", name_or(model->name));
+        tg_set_err(err, errlen, "blas-cpu: model '%s' declares an empty input or output", name_or(model->name));
         return NULL;
     }
     if (!check_trunk(model, err, errlen) || !check_heads(model, err, errlen))
@@ -753,7 +744,7 @@ tg_blas_net *tg_blas_net_create(const tg_model *model, int nn_x_len, int nn_y_le
 
     tg_blas_net *net = calloc(1, sizeof *net);
     if (!net) {
-        tg_blas_set_err(err, errlen, "blas-cpu: out of memory preparing the network");
+        tg_set_err(err, errlen, "blas-cpu: out of memory preparing the network");
         return NULL;
     }
     net->model = model;
@@ -784,7 +775,7 @@ tg_blas_net *tg_blas_net_create(const tg_model *model, int nn_x_len, int nn_y_le
     net->workspace_floats = ws;
     net->use_wino = true;
     if (net->oom) {
-        tg_blas_set_err(err, errlen, "blas-cpu: out of memory preparing the Winograd weights");
+        tg_set_err(err, errlen, "blas-cpu: out of memory preparing the Winograd weights");
         tg_blas_net_destroy(net);
         return NULL;
     }
@@ -815,7 +806,7 @@ tg_blas_scratch *tg_blas_scratch_create(const tg_blas_net *net, char *err, size_
         mem = aligned_alloc(64, bytes);
     if (!s || !mem) {
         free(s);
-        tg_blas_set_err(err, errlen, "blas-cpu: out of memory allocating %.1f MiB of scratch for batch size %d",
+        tg_set_err(err, errlen, "blas-cpu: out of memory allocating %.1f MiB of scratch for batch size %d",
                 (double)bytes / (1024.0 * 1024.0), net->max_batch);
         return NULL;
     }
@@ -1154,23 +1145,23 @@ bool tg_blas_forward(const tg_blas_net *net, tg_blas_scratch *s, const tg_nn_inp
     const tg_model *m = net->model;
     if (!in || !out || in->struct_size < offsetof(tg_nn_inputs, meta) + sizeof(in->meta) ||
         out->struct_size < offsetof(tg_nn_outputs, ownership) + sizeof(out->ownership)) {
-        tg_blas_set_err(err, errlen, "blas-cpu: evaluate() got missing or too-old input/output structs");
+        tg_set_err(err, errlen, "blas-cpu: evaluate() got missing or too-old input/output structs");
         return false;
     }
     const int batch = in->batch_size;
     if (batch < 1 || batch > net->max_batch) {
-        tg_blas_set_err(err, errlen, "blas-cpu: batch size %d is outside 1..%d", batch, net->max_batch);
+        tg_set_err(err, errlen, "blas-cpu: batch size %d is outside 1..%d", batch, net->max_batch);
         return false;
     }
     if (!in->spatial || !in->global || !out->policy || !out->policy_pass || !out->value || !out->score_value ||
         !out->ownership) {
-        tg_blas_set_err(err, errlen, "blas-cpu: evaluate() got a NULL input or output buffer");
+        tg_set_err(err, errlen, "blas-cpu: evaluate() got a NULL input or output buffer");
         return false;
     }
     if (m->trunk.has_meta_encoder && !in->meta) {
         /* KataGo refuses to evaluate such a net without metadata (a human-SL net needs humanSLProfile);
          * making up a profile here would silently change what the net predicts. */
-        tg_blas_set_err(err, errlen,
+        tg_set_err(err, errlen,
                 "blas-cpu: model '%s' needs SGF metadata inputs (set humanSLProfile) but the batch has none",
                 name_or(m->name));
         return false;
@@ -1196,7 +1187,7 @@ bool tg_blas_forward(const tg_blas_net *net, tg_blas_scratch *s, const tg_nn_inp
             sum += ch0[p];
         }
         if (!(sum >= 1.0f)) {
-            tg_blas_set_err(err, errlen, "blas-cpu: batch entry %d has no on-board point (input channel 0 is all zero)", n);
+            tg_set_err(err, errlen, "blas-cpu: batch entry %d has no on-board point (input channel 0 is all zero)", n);
             return false;
         }
         s->mask_sum[n] = sum;
@@ -1225,7 +1216,7 @@ bool tg_blas_forward(const tg_blas_net *net, tg_blas_scratch *s, const tg_nn_inp
     r.ar.used = 0;
     ok = ok && value_run(&r, &m->value, s->t, out);
     if (!ok) {
-        tg_blas_set_err(err, errlen, "blas-cpu: internal error: scratch arena too small for model '%s'", name_or(m->name));
+        tg_set_err(err, errlen, "blas-cpu: internal error: scratch arena too small for model '%s'", name_or(m->name));
         return false;
     }
     return true;

@@ -23,6 +23,7 @@
 
 #include "tengen/backend.h"
 #include "tengen/model.h"
+#include "util/errmsg.h" /* compiled into the plugin, not linked from the core */
 
 #ifdef __cplusplus
 extern "C" {
@@ -48,10 +49,6 @@ static inline float tg_blas_activate1(int kind, float x) {
 }
 
 /* Floats of im2col workspace tg_blas_conv needs for this layer (0 for a 1x1 kernel). */
-/* printf into err (the plugin's error convention); nothing when err is NULL. The plugin cannot link
- * the core's helper, so it has its own. */
-void tg_blas_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
 size_t tg_blas_conv_workspace(const tg_conv_layer *conv, int height, int width);
 
 /* out[n] (=, or += when accumulate) conv(in[n]) for each of batch images of [in][height][width]

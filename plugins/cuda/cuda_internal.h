@@ -16,6 +16,7 @@
 #include "kernels.h"
 #include "plan.h"
 #include "tengen/backend.h"
+#include "util/errmsg.h" /* compiled into the plugin, not linked from the core */
 
 #ifndef TG_CUDA_NAME
 #define TG_CUDA_NAME "cuda-fp16"
@@ -96,9 +97,6 @@ struct tg_backend_handle {
     float *io;       /* device float inputs, mask and outputs (staging's twin) */
     float *staging;  /* host float inputs and outputs; pinned memory is later work */
 };
-
-/* printf into err; nothing when err is NULL. */
-void tg_cuda_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Builds context->net on the context's device (current on the calling thread). False with err set. */
 bool tg_cuda_upload(tg_backend_context *context, char *err, size_t errlen);

@@ -31,12 +31,12 @@ static int device_count(bool named, char *why, size_t whylen) {
         const char *hint = (st == cudaErrorInsufficientDriver || st == cudaErrorNoDevice)
                                ? "; is the NVIDIA driver (libcuda.so.1) installed and a GPU present?"
                                : "";
-        tg_cuda_set_err(why, whylen, "%sno usable CUDA device: cudaGetDeviceCount failed: %s (%s)%s", prefix,
+        tg_set_err(why, whylen, "%sno usable CUDA device: cudaGetDeviceCount failed: %s (%s)%s", prefix,
                         cudaGetErrorString(st), cudaGetErrorName(st), hint);
         return -1;
     }
     if (count <= 0) {
-        tg_cuda_set_err(why, whylen, "%sthe CUDA runtime sees no device", prefix);
+        tg_set_err(why, whylen, "%sthe CUDA runtime sees no device", prefix);
         return -1;
     }
     return count;
@@ -45,7 +45,7 @@ static int device_count(bool named, char *why, size_t whylen) {
 static bool device_props(int index, struct cudaDeviceProp *prop, char *why, size_t whylen) {
     cudaError_t st = cudaGetDeviceProperties(prop, index);
     if (st != cudaSuccess) {
-        tg_cuda_set_err(why, whylen, TG_CUDA_NAME ": cannot query CUDA device %d: %s", index, cudaGetErrorString(st));
+        tg_set_err(why, whylen, TG_CUDA_NAME ": cannot query CUDA device %d: %s", index, cudaGetErrorString(st));
         return false;
     }
     return true;
@@ -63,7 +63,7 @@ static bool cu_probe(const tg_host *host, char *why, size_t whylen) {
         if (device_props(i, &prop, NULL, 0) && !too_old(&prop))
             return true;
     if (device_props(0, &prop, why, whylen))
-        tg_cuda_set_err(why, whylen,
+        tg_set_err(why, whylen,
                         "no CUDA device is new enough: device 0 (%s) has compute capability %d.%d, "
                                      "the kernels need %d.0 or newer",
                         prop.name, prop.major, prop.minor, TG_CUDA_MIN_MAJOR);
@@ -106,7 +106,7 @@ static bool configured_device(const tg_host *host, int thread, int *index, char 
     int64_t v = 0;
     char why[256] = "";
     if (!host->config_int(host->ctx, key, 0, 0, 1023, &v, why, sizeof why)) {
-        tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": %s", why);
+        tg_set_err(err, errlen, TG_CUDA_NAME ": %s", why);
         return false;
     }
     *index = (int)v;
@@ -121,7 +121,7 @@ static bool choose_dtype(const tg_host *host, tg_cuda_dtype *dt, char *err, size
     const char *choice = NULL;
     char why[256] = "";
     if (!host->config_enum(host->ctx, "useFP16", "auto", "auto|true|false", &choice, why, sizeof why)) {
-        tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": %s", why);
+        tg_set_err(err, errlen, TG_CUDA_NAME ": %s", why);
         return false;
     }
     if (choice && !strcmp(choice, "false"))
@@ -143,12 +143,12 @@ static void cu_destroy(tg_backend_context *cx) {
 static tg_backend_context *cu_create(const tg_host *host, const tg_model *model, const tg_backend_options *options,
                                      char *err, size_t errlen) {
     if (!model || !options || options->struct_size < offsetof(tg_backend_options, num_handles) + sizeof(int32_t)) {
-        tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": create() got no model or too old an options struct");
+        tg_set_err(err, errlen, TG_CUDA_NAME ": create() got no model or too old an options struct");
         return NULL;
     }
     tg_backend_context *cx = calloc(1, sizeof *cx);
     if (!cx) {
-        tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": out of host memory");
+        tg_set_err(err, errlen, TG_CUDA_NAME ": out of host memory");
         return NULL;
     }
     cx->host = host;
@@ -168,7 +168,7 @@ static tg_backend_context *cu_create(const tg_host *host, const tg_model *model,
         if (!configured_device(host, t, &index, key, sizeof key, err, errlen))
             goto fail;
         if (index != cx->device) {
-            tg_cuda_set_err(err, errlen,
+            tg_set_err(err, errlen,
                             TG_CUDA_NAME ": %s = %d but %s = %d; one model runs on one GPU for now (load it once per "
                                          "GPU instead, or use the same device for every thread)",
                             key, index, key0, cx->device);
@@ -179,7 +179,7 @@ static tg_backend_context *cu_create(const tg_host *host, const tg_model *model,
     if (count < 0)
         goto fail;
     if (cx->device >= count) {
-        tg_cuda_set_err(err, errlen,
+        tg_set_err(err, errlen,
                         TG_CUDA_NAME ": %s = %d, but this machine has %d CUDA device%s (valid: 0..%d); see `tengen "
                                      "list-backends`",
                         key0, cx->device, count, count == 1 ? "" : "s", count - 1);
@@ -190,7 +190,7 @@ static tg_backend_context *cu_create(const tg_host *host, const tg_model *model,
         goto fail;
     snprintf(cx->device_name, sizeof cx->device_name, "%s", prop.name);
     if (too_old(&prop)) {
-        tg_cuda_set_err(err, errlen,
+        tg_set_err(err, errlen,
                         TG_CUDA_NAME ": CUDA device %d (%s) has compute capability %d.%d; the kernels need %d.0 or "
                                      "newer (use the opencl backend on this GPU)",
                         cx->device, prop.name, prop.major, prop.minor, TG_CUDA_MIN_MAJOR);
@@ -201,13 +201,13 @@ static tg_backend_context *cu_create(const tg_host *host, const tg_model *model,
     if (st == cudaSuccess)
         st = cudaMemGetInfo(&free_bytes, &total_bytes);
     if (st != cudaSuccess) {
-        tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": cannot use CUDA device %d (%s): %s", cx->device, prop.name,
+        tg_set_err(err, errlen, TG_CUDA_NAME ": cannot use CUDA device %d (%s): %s", cx->device, prop.name,
                         cudaGetErrorString(st));
         goto fail;
     }
     st = tg_cuda_kernels_check();
     if (st != cudaSuccess) {
-        tg_cuda_set_err(err, errlen,
+        tg_set_err(err, errlen,
                         TG_CUDA_NAME ": this build's kernels cannot run on CUDA device %d (%s, compute capability "
                                      "%d.%d): %s; rebuild with a CUDA toolkit that supports this GPU",
                         cx->device, prop.name, prop.major, prop.minor, cudaGetErrorString(st));
@@ -218,7 +218,7 @@ static tg_backend_context *cu_create(const tg_host *host, const tg_model *model,
                         (size_t)handles * tg_cuda_plan_handle_bytes(&cx->plan, cx->plan.max_batch, cx->elem_size);
     if (need > free_bytes) {
         const int fits = tg_cuda_plan_fit(&cx->plan, free_bytes, handles, cx->elem_size);
-        tg_cuda_set_err(err, errlen,
+        tg_set_err(err, errlen,
                         TG_CUDA_NAME ": out of device memory: %.0f MiB needed for nnMaxBatchSize %d and %d thread%s, "
                                      "device %d (%s) has %.0f MiB free; %s",
                         (double)need / 1048576.0, cx->plan.max_batch, handles, handles == 1 ? "" : "s", cx->device,
@@ -259,7 +259,7 @@ static void cu_handle_destroy(tg_backend_handle *h) {
 static tg_backend_handle *cu_handle_create(tg_backend_context *cx, int thread_index, char *err, size_t errlen) {
     tg_backend_handle *h = calloc(1, sizeof *h);
     if (!h) {
-        tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": out of host memory");
+        tg_set_err(err, errlen, TG_CUDA_NAME ": out of host memory");
         return NULL;
     }
     h->context = cx;
@@ -279,21 +279,21 @@ static tg_backend_handle *cu_handle_create(tg_backend_context *cx, int thread_in
         if (bs == CUBLAS_STATUS_SUCCESS)
             bs = cublasSetStream(h->blas, h->stream);
         if (bs != CUBLAS_STATUS_SUCCESS) {
-            tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": creating a cuBLAS handle for thread %d on device %d (%s) failed: %s",
+            tg_set_err(err, errlen, TG_CUDA_NAME ": creating a cuBLAS handle for thread %d on device %d (%s) failed: %s",
                             thread_index, cx->device, cx->device_name, cublasGetStatusString(bs));
             cu_handle_destroy(h);
             return NULL;
         }
         h->staging = malloc(io_bytes ? io_bytes : 1);
         if (!h->staging) {
-            tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": out of host memory for thread %d's staging buffer",
+            tg_set_err(err, errlen, TG_CUDA_NAME ": out of host memory for thread %d's staging buffer",
                             thread_index);
             cu_handle_destroy(h);
             return NULL;
         }
         return h;
     }
-    tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": %s for thread %d on device %d (%s) failed: %s", step, thread_index,
+    tg_set_err(err, errlen, TG_CUDA_NAME ": %s for thread %d on device %d (%s) failed: %s", step, thread_index,
                     cx->device, cx->device_name, cudaGetErrorString(st));
     cu_handle_destroy(h);
     return NULL;
@@ -302,22 +302,22 @@ static tg_backend_handle *cu_handle_create(tg_backend_context *cx, int thread_in
 static bool cu_evaluate(tg_backend_handle *h, const tg_nn_inputs *in, tg_nn_outputs *out, char *err, size_t errlen) {
     if (!h || !in || !out || in->struct_size < offsetof(tg_nn_inputs, meta) + sizeof(in->meta) ||
         out->struct_size < offsetof(tg_nn_outputs, ownership) + sizeof(out->ownership)) {
-        tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": evaluate() got missing or too-old input/output structs");
+        tg_set_err(err, errlen, TG_CUDA_NAME ": evaluate() got missing or too-old input/output structs");
         return false;
     }
     const tg_backend_context *cx = h->context;
     if (in->batch_size < 1 || in->batch_size > cx->plan.max_batch) {
-        tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": batch size %d is outside 1..%d", in->batch_size,
+        tg_set_err(err, errlen, TG_CUDA_NAME ": batch size %d is outside 1..%d", in->batch_size,
                         cx->plan.max_batch);
         return false;
     }
     if (!in->spatial || !in->global || !out->policy || !out->policy_pass || !out->value || !out->score_value ||
         !out->ownership) {
-        tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": evaluate() got a NULL input or output buffer");
+        tg_set_err(err, errlen, TG_CUDA_NAME ": evaluate() got a NULL input or output buffer");
         return false;
     }
     if (cx->model->trunk.has_meta_encoder && !in->meta) {
-        tg_cuda_set_err(err, errlen,
+        tg_set_err(err, errlen,
                         TG_CUDA_NAME ": model '%s' needs SGF metadata inputs (set humanSLProfile) but the batch has none",
                         cx->model->name ? cx->model->name : "");
         return false;

@@ -16,15 +16,6 @@
 #include "cuda_internal.h"
 #include "layout.h"
 
-void tg_cuda_set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* ------------------------------------------------------------------ upload */
 
 static void *device_copy(tg_backend_context *cx, const void *host, size_t bytes, const char *what, char *err,
@@ -33,7 +24,7 @@ static void *device_copy(tg_backend_context *cx, const void *host, size_t bytes,
         size_t cap = cx->cap_owned ? 2 * cx->cap_owned : 64;
         void **grown = realloc(cx->owned, cap * sizeof *grown);
         if (!grown) {
-            tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": out of host memory uploading the weights");
+            tg_set_err(err, errlen, TG_CUDA_NAME ": out of host memory uploading the weights");
             return NULL;
         }
         cx->owned = grown;
@@ -46,7 +37,7 @@ static void *device_copy(tg_backend_context *cx, const void *host, size_t bytes,
     if (st != cudaSuccess) {
         if (dev)
             cudaFree(dev);
-        tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": uploading %s to device %d (%s) failed: %s", what, cx->device,
+        tg_set_err(err, errlen, TG_CUDA_NAME ": uploading %s to device %d (%s) failed: %s", what, cx->device,
                         cx->device_name, cudaGetErrorString(st));
         return NULL;
     }
@@ -61,7 +52,7 @@ static void *upload_as_dtype(tg_backend_context *cx, const float *host, size_t c
         return device_copy(cx, host, count * sizeof(float), what, err, errlen);
     uint16_t *halves = malloc((count ? count : 1) * sizeof *halves);
     if (!halves) {
-        tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": out of host memory converting %s to FP16", what);
+        tg_set_err(err, errlen, TG_CUDA_NAME ": out of host memory converting %s to FP16", what);
         return NULL;
     }
     tg_cuda_floats_to_halves(host, halves, count);
@@ -75,7 +66,7 @@ static bool up_conv(tg_backend_context *cx, const tg_conv_layer *c, const float 
     const size_t n = (size_t)c->out_channels * (size_t)c->in_channels * (size_t)c->kernel_y * (size_t)c->kernel_x;
     float *ohwi = malloc((n ? n : 1) * sizeof *ohwi);
     if (!ohwi) {
-        tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": out of host memory converting conv %s", c->name ? c->name : "");
+        tg_set_err(err, errlen, TG_CUDA_NAME ": out of host memory converting conv %s", c->name ? c->name : "");
         return false;
     }
     tg_cuda_conv_to_ohwi(c, fold_scale, ohwi);
@@ -153,7 +144,7 @@ static bool up_block(tg_backend_context *cx, const tg_block *b, tg_cuda_block *d
                up_conv(cx, &nb->post_conv, NULL, &d->conv2, err, errlen);
     }
     default: /* plan.c refused everything else already */
-        tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": internal error: block kind %d reached the upload", b->kind);
+        tg_set_err(err, errlen, TG_CUDA_NAME ": internal error: block kind %d reached the upload", b->kind);
         return false;
     }
 }
@@ -164,7 +155,7 @@ static bool up_stack(tg_backend_context *cx, const tg_block *src, int n, tg_cuda
         size_t cap = cx->cap_host_owned ? 2 * cx->cap_host_owned : 16;
         void **grown = realloc(cx->host_owned, cap * sizeof *grown);
         if (!grown) {
-            tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": out of host memory");
+            tg_set_err(err, errlen, TG_CUDA_NAME ": out of host memory");
             return false;
         }
         cx->host_owned = grown;
@@ -172,7 +163,7 @@ static bool up_stack(tg_backend_context *cx, const tg_block *src, int n, tg_cuda
     }
     *out = calloc((size_t)(n > 0 ? n : 1), sizeof **out);
     if (!*out) {
-        tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": out of host memory");
+        tg_set_err(err, errlen, TG_CUDA_NAME ": out of host memory");
         return false;
     }
     cx->host_owned[cx->num_host_owned++] = *out;
@@ -256,7 +247,7 @@ typedef struct pass {
 static void check_cuda(pass *p, cudaError_t st, const char *what) {
     if (p->ok && st != cudaSuccess) {
         p->ok = false;
-        tg_cuda_set_err(p->err, p->errlen, TG_CUDA_NAME ": %s failed on device %d (%s): %s", what, p->cx->device,
+        tg_set_err(p->err, p->errlen, TG_CUDA_NAME ": %s failed on device %d (%s): %s", what, p->cx->device,
                         p->cx->device_name, cudaGetErrorString(st));
     }
 }
@@ -267,7 +258,7 @@ static void *take(pass *p, size_t elems) {
         return NULL;
     if (p->used + bytes > p->h->arena_bytes) {
         p->ok = false;
-        tg_cuda_set_err(p->err, p->errlen, TG_CUDA_NAME ": internal error: activation arena too small (plan.c and "
+        tg_set_err(p->err, p->errlen, TG_CUDA_NAME ": internal error: activation arena too small (plan.c and "
                                            "net.c disagree) for model '%s'", p->cx->model->name ? p->cx->model->name : "");
         return NULL;
     }
@@ -285,7 +276,7 @@ static void gemm(pass *p, cublasOperation_t op_a, int m, int n, int k, const voi
                                      &beta, c, c_type, ldc, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
     if (st != CUBLAS_STATUS_SUCCESS) {
         p->ok = false;
-        tg_cuda_set_err(p->err, p->errlen, TG_CUDA_NAME ": cublasGemmEx (%dx%dx%d) failed on device %d (%s): %s", m,
+        tg_set_err(p->err, p->errlen, TG_CUDA_NAME ": cublasGemmEx (%dx%dx%d) failed on device %d (%s): %s", m,
                         n, k, p->cx->device, p->cx->device_name, cublasGetStatusString(st));
     }
 }
@@ -409,7 +400,7 @@ bool tg_cuda_forward(tg_backend_handle *h, const tg_nn_inputs *in, tg_nn_outputs
     float *s = h->staging;
     int bad = tg_cuda_board_mask(in->spatial, batch, m->num_input_channels, hw, s + l.mask, s + l.mask_sum);
     if (bad >= 0) {
-        tg_cuda_set_err(err, errlen, TG_CUDA_NAME ": batch entry %d has no on-board point (input channel 0 is all zero)",
+        tg_set_err(err, errlen, TG_CUDA_NAME ": batch entry %d has no on-board point (input channel 0 is all zero)",
                         bad);
         return false;
     }

@@ -625,7 +625,7 @@ bool tg_ocl_plan(tg_backend_context *cx, char *err, size_t errlen) {
     if (m->num_input_channels < 1 || m->num_input_global_channels < 1 || m->num_policy_channels < 1 ||
         m->num_value_channels < 1 || m->num_score_value_channels < 1 || m->num_ownership_channels < 1 ||
         (m->trunk.has_meta_encoder && m->num_input_meta_channels < 1)) {
-        tg_ocl_set_err(err, errlen, "opencl: model '%s' declares an empty input or output", name_or(m->name));
+        tg_set_err(err, errlen, "opencl: model '%s' declares an empty input or output", name_or(m->name));
         return false;
     }
     run r = {.cx = cx, .dry = true, .batch = cx->max_batch, .hw = cx->hw, .nx = cx->nn_x, .ny = cx->nn_y,
@@ -638,7 +638,7 @@ bool tg_ocl_plan(tg_backend_context *cx, char *err, size_t errlen) {
     qsort(cx->weights, cx->num_weights, sizeof *cx->weights, cmp_weight);
     /* offsets travel as OpenCL ints */
     if (cx->arena_floats > INT32_MAX || cx->weight_floats > INT32_MAX) {
-        tg_ocl_set_err(err, errlen, "opencl: model '%s' needs more than 2^31 floats of %s at batch size %d",
+        tg_set_err(err, errlen, "opencl: model '%s' needs more than 2^31 floats of %s at batch size %d",
                        name_or(m->name), cx->arena_floats > INT32_MAX ? "activations" : "weights", cx->max_batch);
         return false;
     }
@@ -701,21 +701,21 @@ bool tg_ocl_forward(tg_backend_handle *h, const tg_nn_inputs *in, tg_nn_outputs 
     const tg_model *m = cx->model;
     if (!in || !out || in->struct_size < offsetof(tg_nn_inputs, meta) + sizeof(in->meta) ||
         out->struct_size < offsetof(tg_nn_outputs, ownership) + sizeof(out->ownership)) {
-        tg_ocl_set_err(err, errlen, "opencl: evaluate() got missing or too-old input/output structs");
+        tg_set_err(err, errlen, "opencl: evaluate() got missing or too-old input/output structs");
         return false;
     }
     const int batch = in->batch_size;
     if (batch < 1 || batch > cx->max_batch) {
-        tg_ocl_set_err(err, errlen, "opencl: batch size %d is outside 1..%d", batch, cx->max_batch);
+        tg_set_err(err, errlen, "opencl: batch size %d is outside 1..%d", batch, cx->max_batch);
         return false;
     }
     if (!in->spatial || !in->global || !out->policy || !out->policy_pass || !out->value || !out->score_value ||
         !out->ownership) {
-        tg_ocl_set_err(err, errlen, "opencl: evaluate() got a NULL input or output buffer");
+        tg_set_err(err, errlen, "opencl: evaluate() got a NULL input or output buffer");
         return false;
     }
     if (m->trunk.has_meta_encoder && !in->meta) {
-        tg_ocl_set_err(err, errlen,
+        tg_set_err(err, errlen,
                        "opencl: model '%s' needs SGF metadata inputs (set humanSLProfile) but the batch has none",
                        name_or(m->name));
         return false;
@@ -730,7 +730,7 @@ bool tg_ocl_forward(tg_backend_handle *h, const tg_nn_inputs *in, tg_nn_outputs 
             sum += ch0[p];
         }
         if (!(sum >= 1.0f)) {
-            tg_ocl_set_err(err, errlen, "opencl: batch entry %d has no on-board point (input channel 0 is all zero)", n);
+            tg_set_err(err, errlen, "opencl: batch entry %d has no on-board point (input channel 0 is all zero)", n);
             return false;
         }
         msum[n] = sum;

@@ -25,15 +25,6 @@
 #define MAX_DEVICES 64
 #define MAX_PLATFORMS 16
 
-void tg_ocl_set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 const char *tg_ocl_status_name(cl_int status) {
     switch (status) {
     case CL_SUCCESS: return "CL_SUCCESS";
@@ -114,7 +105,7 @@ static int enumerate_devices(device_info *out, int max, char *why, size_t whylen
     cl_uint num_platforms = 0;
     cl_int st = clGetPlatformIDs(MAX_PLATFORMS, platforms, &num_platforms);
     if (st != CL_SUCCESS || num_platforms == 0) {
-        tg_ocl_set_err(why, whylen,
+        tg_set_err(why, whylen,
                        "no OpenCL platform found (%s); install an OpenCL driver (ICD), e.g. your GPU vendor's or "
                        "pocl-opencl-icd for the CPU",
                        st == CL_SUCCESS ? "the ICD loader lists none" : tg_ocl_status_name(st));
@@ -145,7 +136,7 @@ static int enumerate_devices(device_info *out, int max, char *why, size_t whylen
         }
     }
     if (count == 0) {
-        tg_ocl_set_err(why, whylen, "%u OpenCL platform%s found but no device on any of them", (unsigned)num_platforms,
+        tg_set_err(why, whylen, "%u OpenCL platform%s found but no device on any of them", (unsigned)num_platforms,
                        num_platforms == 1 ? "" : "s");
         return -1;
     }
@@ -167,7 +158,7 @@ static bool configured_device(const tg_host *host, int thread, int *index, char 
     int64_t v = 0;
     char why[256] = "";
     if (!host->config_int(host->ctx, key, 0, 0, 1023, &v, why, sizeof why)) {
-        tg_ocl_set_err(err, errlen, "opencl: %s", why);
+        tg_set_err(err, errlen, "opencl: %s", why);
         return false;
     }
     *index = (int)v;
@@ -188,7 +179,7 @@ static int choose_device(const tg_host *host, int thread, const device_info *dev
         return 0;
     }
     if (index >= count) {
-        tg_ocl_set_err(err, errlen,
+        tg_set_err(err, errlen,
                        "opencl: %s = %d, but this machine has %d OpenCL device%s (valid: 0..%d); see `tengen "
                        "list-backends`",
                        key, index, count, count == 1 ? "" : "s", count - 1);
@@ -231,7 +222,7 @@ static bool is_oom(cl_int st) {
 static cl_mem device_buffer(tg_backend_context *cx, cl_mem_flags flags, size_t bytes, const char *what, char *err,
                             size_t errlen, cl_ulong max_alloc) {
     if (max_alloc && bytes > max_alloc) {
-        tg_ocl_set_err(err, errlen,
+        tg_set_err(err, errlen,
                        "opencl: out of device memory: %.1f MiB for %s is more than the %.1f MiB device %d (%s) "
                        "allocates at once; lower nnMaxBatchSize or use a smaller network",
                        (double)bytes / 1048576.0, what, (double)max_alloc / 1048576.0, cx->device_index,
@@ -241,7 +232,7 @@ static cl_mem device_buffer(tg_backend_context *cx, cl_mem_flags flags, size_t b
     cl_int st = CL_SUCCESS;
     cl_mem mem = clCreateBuffer(cx->cl, flags, bytes, NULL, &st);
     if (!mem || st != CL_SUCCESS) {
-        tg_ocl_set_err(err, errlen, "opencl: %s allocating %.1f MiB for %s on device %d (%s)",
+        tg_set_err(err, errlen, "opencl: %s allocating %.1f MiB for %s on device %d (%s)",
                        is_oom(st) ? "out of device memory" : tg_ocl_status_name(st), (double)bytes / 1048576.0, what,
                        cx->device_index, cx->device_name);
         return NULL;
@@ -275,7 +266,7 @@ static bool build_program(tg_backend_context *cx, char *err, size_t errlen) {
     tg_ocl_build_options(&cx->tiles, cx->half_storage, options, sizeof options);
     cx->program = clCreateProgramWithSource(cx->cl, 3, src, NULL, &st);
     if (st != CL_SUCCESS) {
-        tg_ocl_set_err(err, errlen, "opencl: creating the kernel program failed (%s)", tg_ocl_status_name(st));
+        tg_set_err(err, errlen, "opencl: creating the kernel program failed (%s)", tg_ocl_status_name(st));
         return false;
     }
     st = clBuildProgram(cx->program, 1, &cx->device, options, NULL, NULL);
@@ -285,7 +276,7 @@ static bool build_program(tg_backend_context *cx, char *err, size_t errlen) {
         for (char *c = log; *c; c++)
             if (*c == '\n' || *c == '\r')
                 *c = ' ';
-        tg_ocl_set_err(err, errlen, "opencl: compiling the kernels for device %d (%s) failed (%s): %s",
+        tg_set_err(err, errlen, "opencl: compiling the kernels for device %d (%s) failed (%s): %s",
                        cx->device_index, cx->device_name, tg_ocl_status_name(st), log);
         return false;
     }
@@ -300,14 +291,14 @@ static bool upload_weights(tg_backend_context *cx, cl_ulong max_alloc, char *err
     /* half storage converts everything into one host array first, written at once */
     uint16_t *halves = cx->half_storage ? malloc(sizeof(uint16_t) * (cx->weight_floats ? cx->weight_floats : 1)) : NULL;
     if (cx->half_storage && !halves) {
-        tg_ocl_set_err(err, errlen, "opencl: out of host memory converting the weights to half precision");
+        tg_set_err(err, errlen, "opencl: out of host memory converting the weights to half precision");
         return false;
     }
     cl_int st = CL_SUCCESS;
     cl_command_queue q = clCreateCommandQueue(cx->cl, cx->device, 0, &st);
     if (!q) {
         free(halves);
-        tg_ocl_set_err(err, errlen, "opencl: creating a command queue on device %d (%s) failed (%s)", cx->device_index,
+        tg_set_err(err, errlen, "opencl: creating a command queue on device %d (%s) failed (%s)", cx->device_index,
                        cx->device_name, tg_ocl_status_name(st));
         return false;
     }
@@ -328,7 +319,7 @@ static bool upload_weights(tg_backend_context *cx, cl_ulong max_alloc, char *err
     if (st == CL_SUCCESS)
         st = fin;
     if (st != CL_SUCCESS) {
-        tg_ocl_set_err(err, errlen, "opencl: %s uploading %.1f MiB of weights to device %d (%s)",
+        tg_set_err(err, errlen, "opencl: %s uploading %.1f MiB of weights to device %d (%s)",
                        is_oom(st) ? "out of device memory" : tg_ocl_status_name(st),
                        (double)(cx->weight_floats * cx->elem_size) / 1048576.0, cx->device_index, cx->device_name);
         return false;
@@ -361,13 +352,13 @@ static bool choose_precision(const tg_host *host, tg_backend_context *cx, char *
     if (TG_HOST_HAS(host, config_enum) &&
         (!host->config_enum(host->ctx, "useFP16Storage", "auto", "auto|true|false", &storage, why, sizeof why) ||
          !host->config_enum(host->ctx, "useFP16", "auto", "auto|true|false", &compute, why, sizeof why))) {
-        tg_ocl_set_err(err, errlen, "opencl: %s", why);
+        tg_set_err(err, errlen, "opencl: %s", why);
         return false;
     }
     cl_device_type type = 0;
     clGetDeviceInfo(cx->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
     if (strcmp(compute, "true") == 0 && !device_has_extension(cx->device, "cl_khr_fp16")) {
-        tg_ocl_set_err(err, errlen,
+        tg_set_err(err, errlen,
                        "opencl: useFP16 = true, but device %d (%s) has no cl_khr_fp16; set useFP16 = auto, or "
                        "useFP16Storage = true for half storage with FP32 arithmetic",
                        cx->device_index, cx->device_name);
@@ -399,15 +390,15 @@ static bool choose_tuning_dir(const tg_host *host, char *buf, size_t buflen) {
 static tg_backend_context *ocl_create(const tg_host *host, const tg_model *model, const tg_backend_options *options,
                                       char *err, size_t errlen) {
     if (!options || options->struct_size < offsetof(tg_backend_options, num_handles) + sizeof(options->num_handles)) {
-        tg_ocl_set_err(err, errlen, "opencl: create() got no options, or options from an older core");
+        tg_set_err(err, errlen, "opencl: create() got no options, or options from an older core");
         return NULL;
     }
     if (!model) {
-        tg_ocl_set_err(err, errlen, "opencl: create() got no model");
+        tg_set_err(err, errlen, "opencl: create() got no model");
         return NULL;
     }
     if (model->abi_version != TG_MODEL_ABI_VERSION) {
-        tg_ocl_set_err(err, errlen,
+        tg_set_err(err, errlen,
                        "opencl: the core's model structs are ABI version %u, this plugin reads version %d; rebuild "
                        "the plugin against this tengen",
                        (unsigned)model->abi_version, TG_MODEL_ABI_VERSION);
@@ -415,7 +406,7 @@ static tg_backend_context *ocl_create(const tg_host *host, const tg_model *model
     }
     if (options->nn_x_len < 1 || options->nn_y_len < 1 || options->nn_x_len > 64 || options->nn_y_len > 64 ||
         options->max_batch_size < 1) {
-        tg_ocl_set_err(err, errlen, "opencl: board tensor %dx%d with batch size %d is out of range", options->nn_x_len,
+        tg_set_err(err, errlen, "opencl: board tensor %dx%d with batch size %d is out of range", options->nn_x_len,
                        options->nn_y_len, options->max_batch_size);
         return NULL;
     }
@@ -423,7 +414,7 @@ static tg_backend_context *ocl_create(const tg_host *host, const tg_model *model
     char why[512];
     const int count = enumerate_devices(devs, MAX_DEVICES, why, sizeof why);
     if (count < 0) {
-        tg_ocl_set_err(err, errlen, "opencl: %s", why);
+        tg_set_err(err, errlen, "opencl: %s", why);
         return NULL;
     }
     const int index = choose_device(host, 0, devs, count, err, errlen);
@@ -432,7 +423,7 @@ static tg_backend_context *ocl_create(const tg_host *host, const tg_model *model
 
     tg_backend_context *cx = calloc(1, sizeof *cx);
     if (!cx) {
-        tg_ocl_set_err(err, errlen, "opencl: out of memory creating the context");
+        tg_set_err(err, errlen, "opencl: out of memory creating the context");
         return NULL;
     }
     cx->host = host;
@@ -452,7 +443,7 @@ static tg_backend_context *ocl_create(const tg_host *host, const tg_model *model
     cl_int st = CL_SUCCESS;
     cx->cl = clCreateContext(NULL, 1, &cx->device, NULL, NULL, &st);
     if (!cx->cl) {
-        tg_ocl_set_err(err, errlen, "opencl: creating a context on device %d (%s) failed (%s)", index, cx->device_name,
+        tg_set_err(err, errlen, "opencl: creating a context on device %d (%s) failed (%s)", index, cx->device_name,
                        tg_ocl_status_name(st));
         ocl_destroy(cx);
         return NULL;
@@ -496,21 +487,21 @@ static void ocl_handle_destroy(tg_backend_handle *h) {
 
 static tg_backend_handle *ocl_handle_create(tg_backend_context *cx, int thread_index, char *err, size_t errlen) {
     if (!cx) {
-        tg_ocl_set_err(err, errlen, "opencl: handle_create() got no context");
+        tg_set_err(err, errlen, "opencl: handle_create() got no context");
         return NULL;
     }
     device_info devs[MAX_DEVICES];
     char why[512];
     const int count = enumerate_devices(devs, MAX_DEVICES, why, sizeof why);
     if (count < 0) {
-        tg_ocl_set_err(err, errlen, "opencl: %s", why);
+        tg_set_err(err, errlen, "opencl: %s", why);
         return NULL;
     }
     const int index = choose_device(cx->host, thread_index, devs, count, err, errlen);
     if (index < 0)
         return NULL;
     if (index != cx->device_index) {
-        tg_ocl_set_err(err, errlen,
+        tg_set_err(err, errlen,
                        "opencl: server thread %d is set to device %d but the model was loaded on device %d; this "
                        "backend runs one model on one device for now (set the same openclDeviceToUseThread<N>)",
                        thread_index, index, cx->device_index);
@@ -518,7 +509,7 @@ static tg_backend_handle *ocl_handle_create(tg_backend_context *cx, int thread_i
     }
     tg_backend_handle *h = calloc(1, sizeof *h);
     if (!h) {
-        tg_ocl_set_err(err, errlen, "opencl: out of memory creating a handle");
+        tg_set_err(err, errlen, "opencl: out of memory creating a handle");
         return NULL;
     }
     h->context = cx;
@@ -533,7 +524,7 @@ static tg_backend_handle *ocl_handle_create(tg_backend_context *cx, int thread_i
     cl_int st = CL_SUCCESS;
     h->queue = clCreateCommandQueue(cx->cl, cx->device, 0, &st);
     if (!h->host_mask || !h->queue) {
-        tg_ocl_set_err(err, errlen, "opencl: creating a command queue on device %d (%s) failed (%s)", cx->device_index,
+        tg_set_err(err, errlen, "opencl: creating a command queue on device %d (%s) failed (%s)", cx->device_index,
                        cx->device_name, h->host_mask ? tg_ocl_status_name(st) : "out of host memory");
         ocl_handle_destroy(h);
         return NULL;
@@ -541,7 +532,7 @@ static tg_backend_handle *ocl_handle_create(tg_backend_context *cx, int thread_i
     for (int k = 0; k < TG_OCL_NUM_KERNELS; k++) {
         h->kernels[k] = clCreateKernel(cx->program, tg_ocl_kernel_names[k], &st);
         if (!h->kernels[k]) {
-            tg_ocl_set_err(err, errlen, "opencl: kernel %s is missing from the program (%s)", tg_ocl_kernel_names[k],
+            tg_set_err(err, errlen, "opencl: kernel %s is missing from the program (%s)", tg_ocl_kernel_names[k],
                            tg_ocl_status_name(st));
             ocl_handle_destroy(h);
             return NULL;
@@ -561,7 +552,7 @@ static tg_backend_handle *ocl_handle_create(tg_backend_context *cx, int thread_i
 static bool ocl_evaluate(tg_backend_handle *h, const tg_nn_inputs *inputs, tg_nn_outputs *outputs, char *err,
                          size_t errlen) {
     if (!h) {
-        tg_ocl_set_err(err, errlen, "opencl: evaluate() got no handle");
+        tg_set_err(err, errlen, "opencl: evaluate() got no handle");
         return false;
     }
     return tg_ocl_forward(h, inputs, outputs, err, errlen);

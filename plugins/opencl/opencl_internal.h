@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "tengen/backend.h"
+#include "util/errmsg.h" /* compiled into the plugin, not linked from the core */
 
 enum tg_ocl_kernel {
     K_GEMM,
@@ -105,9 +106,6 @@ struct tg_backend_handle {
     float *host_mask; /* [max_batch][hw + 1]: the mask and its sums, built on the host */
     void *staging;    /* half storage: the host side of one upload or download, converted here */
 };
-
-/* printf into err; nothing when err is NULL. */
-void tg_ocl_set_err(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* IEEE half conversions (round to nearest even), for uploads and downloads in half storage. */
 void tg_ocl_floats_to_halves(const float *src, uint16_t *dst, size_t count);

@@ -421,7 +421,7 @@ bool tg_ocl_tune(tg_backend_context *cx, const char *dir, char *err, size_t errl
             tg_host_log(cx->host, TG_LOG_WARNING, "opencl: ignoring the tuning file %s: %s; tuning again", path, why);
     }
     if (!tune_now(cx, &cx->tiles)) {
-        tg_ocl_set_err(err, errlen, "opencl: no matrix kernel configuration builds and runs on device %d (%s)",
+        tg_set_err(err, errlen, "opencl: no matrix kernel configuration builds and runs on device %d (%s)",
                        cx->device_index, cx->device_name);
         return false;
     }
