@@ -107,14 +107,44 @@ size_t tg_wino_workspace(int max_cp, int batch, int height, int width) {
     return padded + 2 * (size_t)POINTS * TILES_PER_CHUNK * max_cp;
 }
 
-/* NCHW -> [n][pad_h][pad_w][cp] with a zero border (and zero padding lanes), through the prologue. */
+/* Transposes a 16 x 16 block held as 16 vectors: r[i][j] <-> r[j][i]. Stage d swaps bit d of the row
+ * index with bit d of the lane index by exchanging lanes between rows i and i + d; after the four
+ * stages every bit has moved. Each exchange is one two-source permute on AVX-512. */
+static inline void transpose16(vf r[VW]) {
+    static const vi lo[4] = {{0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23},
+                             {0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27},
+                             {0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29},
+                             {0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30}};
+    static const vi hi[4] = {{8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31},
+                             {4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31},
+                             {2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31},
+                             {1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31}};
+#pragma GCC unroll 4
+    for (int s = 0; s < 4; s++)
+#pragma GCC unroll 16
+        for (int i = 0; i < VW; i++) {
+            const int d = 8 >> s;
+            if (!(i & d)) {
+                const vf a = r[i], b = r[i + d];
+                r[i] = __builtin_shuffle(a, b, lo[s]);
+                r[i + d] = __builtin_shuffle(a, b, hi[s]);
+            }
+        }
+}
+
+/* NCHW -> [n][pad_h][pad_w][cp] with a zero border (and zero padding lanes), through the prologue.
+ * Blocks of 16 channels x 16 points are read as 16 point vectors (the prologue applied per channel),
+ * transposed in registers and stored as 16 channel vectors, so every load and store is contiguous. */
+MULTIVERSION
 static void to_channel_last(const geometry *g, int batch, int channels, int cp, const float *in, float *pad,
                             const tg_wino_norm *pre) {
     const int hw = g->height * g->width;
     const size_t image = (size_t)g->pad_h * g->pad_w * cp;
+    const bool vector_act = !pre || pre->act == TG_ACT_RELU || pre->act == TG_ACT_IDENTITY;
+    const vf zero = {0};
     for (int n = 0; n < batch; n++) {
         float *dst = pad + image * n;
-        /* zero the border rows and columns and the padding lanes; the copy below fills the rest */
+        /* zero the border rows and columns; the blocks below fill the rest, padding lanes included */
         const size_t row_floats = (size_t)g->pad_w * cp;
         memset(dst, 0, sizeof(float) * row_floats);
         memset(dst + (size_t)(g->height + 1) * row_floats, 0, sizeof(float) * (g->pad_h - g->height - 1) * row_floats);
@@ -122,27 +152,54 @@ static void to_channel_last(const geometry *g, int batch, int channels, int cp, 
             float *row = dst + (size_t)y * row_floats;
             memset(row, 0, sizeof(float) * cp);
             memset(row + (size_t)(g->width + 1) * cp, 0, sizeof(float) * (size_t)(g->pad_w - g->width - 1) * cp);
-            if (cp > channels)
-                for (int x = 1; x <= g->width; x++)
-                    memset(row + (size_t)x * cp + channels, 0, sizeof(float) * (size_t)(cp - channels));
         }
         const float *src = in + (size_t)n * channels * hw;
         const float *mask = pre ? pre->mask + (size_t)n * hw : NULL;
         const float *bias = pre ? pre->bias + n * pre->bias_stride : NULL;
-        for (int c = 0; c < channels; c++) {
-            const float *plane = src + (size_t)c * hw;
-            const float s = pre ? pre->scale[c] : 1.0f, b = pre ? bias[c] : 0.0f;
-            for (int y = 0; y < g->height; y++) {
-                float *row = dst + ((size_t)(y + 1) * g->pad_w + 1) * cp + c;
-                const float *srow = plane + (size_t)y * g->width;
-                if (pre) {
-                    const float *mrow = mask + (size_t)y * g->width;
-                    for (int x = 0; x < g->width; x++)
-                        row[(size_t)x * cp] = mrow[x] != 0.0f ? tg_blas_activate1(pre->act, srow[x] * s + b) : 0.0f;
-                } else {
-                    for (int x = 0; x < g->width; x++)
-                        row[(size_t)x * cp] = srow[x];
+        /* blocks of 16 consecutive points of the flattened board; the last block is moved back to end
+         * at the last point (overlapping its neighbour, which only rewrites equal values), so every
+         * load is a whole vector inside the plane; only boards under 16 points take partial loads */
+        for (int b = 0; b < hw; b += VW) {
+            const int p0 = hw >= VW && b + VW > hw ? hw - VW : b;
+            const int points = hw - p0 < VW ? hw - p0 : VW;
+            vi on_board = (vi)zero; /* all ones on the board */
+            if (mask)
+                for (int j = 0; j < points; j++)
+                    on_board[j] = mask[p0 + j] != 0.0f ? -1 : 0;
+            size_t at[VW]; /* where each point goes in the bordered buffer */
+            for (int j = 0; j < points; j++) {
+                const int y = (p0 + j) / g->width, x = (p0 + j) % g->width;
+                at[j] = ((size_t)(y + 1) * g->pad_w + x + 1) * cp;
+            }
+            for (int c0 = 0; c0 < cp; c0 += VW) {
+                vf r[VW];
+#pragma GCC unroll 16
+                for (int l = 0; l < VW; l++) {
+                    const int c = c0 + l;
+                    r[l] = zero;
+                    if (c >= channels)
+                        continue;
+                    const float *s = src + (size_t)c * hw + p0;
+                    if (points == VW)
+                        memcpy(&r[l], s, sizeof r[l]);
+                    else
+                        for (int j = 0; j < points; j++)
+                            r[l][j] = s[j];
+                    if (!pre)
+                        continue;
+                    if (vector_act) {
+                        vf v = r[l] * pre->scale[c] + bias[c];
+                        if (pre->act == TG_ACT_RELU)
+                            v = (vf)((vi)v & (vi)(v > zero));
+                        r[l] = (vf)((vi)v & on_board);
+                    } else {
+                        for (int j = 0; j < points; j++)
+                            r[l][j] = on_board[j] ? tg_blas_activate1(pre->act, r[l][j] * pre->scale[c] + bias[c]) : 0.0f;
+                    }
                 }
+                transpose16(r);
+                for (int j = 0; j < points; j++)
+                    memcpy(dst + at[j] + c0, &r[j], sizeof r[j]);
             }
         }
     }
