@@ -7,6 +7,7 @@
  * speed's: 3x3 convolutions run as Winograd F(4x4, 3x3) (winograd.c), whose rounding differs from a
  * direct sum by amounts far below the reference tolerances; tg_blas_net_set_winograd turns it off. */
 #include "forward.h"
+#include "vecmath.h"
 #include "winograd.h"
 
 #include <cblas.h>
@@ -30,11 +31,23 @@ static bool activation_known(int kind) {
            kind == TG_ACT_MISH_SCALE8;
 }
 
+/* Loads n <= TG_VW floats into a vector's first lanes (zeros after), and stores them back. */
+static inline tg_vf load_part(const float *p, size_t n) {
+    tg_vf v = {0};
+    memcpy(&v, p, n * sizeof(float));
+    return v;
+}
+static inline void store_part(float *p, tg_vf v, size_t n) { memcpy(p, &v, n * sizeof(float)); }
+
+TG_MULTIVERSION
 void tg_blas_activate(int kind, float *x, size_t n) {
     if (kind == TG_ACT_IDENTITY)
         return;
-    for (size_t i = 0; i < n; i++)
-        x[i] = tg_blas_activate1(kind, x[i]);
+    size_t i = 0;
+    for (; i + TG_VW <= n; i += TG_VW)
+        store_part(x + i, tg_vactivate(kind, load_part(x + i, TG_VW)), TG_VW);
+    if (i < n)
+        store_part(x + i, tg_vactivate(kind, load_part(x + i, n - i)), n - i);
 }
 
 size_t tg_blas_conv_workspace(const tg_conv_layer *conv, int height, int width) {
@@ -92,6 +105,7 @@ void tg_blas_conv(const tg_conv_layer *conv, int batch, int height, int width, c
     }
 }
 
+TG_MULTIVERSION
 void tg_blas_norm_act(const float *scale, const float *bias, int act, int batch, int channels, int hw,
                       const float *mask, const float *in, float *out) {
     for (int n = 0; n < batch; n++) {
@@ -99,8 +113,11 @@ void tg_blas_norm_act(const float *scale, const float *bias, int act, int batch,
         for (int c = 0; c < channels; c++) {
             const size_t off = ((size_t)n * channels + c) * hw;
             const float s = scale[c], b = bias[c];
-            for (int p = 0; p < hw; p++)
-                out[off + p] = m[p] != 0.0f ? tg_blas_activate1(act, in[off + p] * s + b) : 0.0f;
+            for (int p = 0; p < hw; p += TG_VW) {
+                const size_t len = hw - p < TG_VW ? (size_t)(hw - p) : TG_VW;
+                const tg_vf v = tg_vactivate(act, load_part(in + off + p, len) * s + b);
+                store_part(out + off + p, (tg_vf)((tg_vi)v & (load_part(m + p, len) != 0.0f)), len);
+            }
         }
     }
 }

@@ -8,9 +8,7 @@
  *                               [1/24 1/12 1/6] [1/24 -1/12 1/6] [0 0 1]
  *   output A^T m A,   A^T rows: [1 1 1 1 1 0] [0 1 -1 2 -2 0] [0 1 1 4 4 0] [0 1 -1 8 -8 1]
  *
- * The transforms run with channels as vector lanes (VW floats, GCC vector extensions), compiled
- * once per instruction set and picked at load time, because the plugin is built for a generic
- * x86-64 but mostly runs on AVX2 or AVX-512 machines. */
+ * The transforms run with channels as vector lanes (VW floats, vecmath.h). */
 #include "winograd.h"
 
 #include <cblas.h>
@@ -18,10 +16,11 @@
 #include <string.h>
 
 #include "forward.h"
+#include "vecmath.h"
 
-#define VW 16    /* vector width in floats: one AVX-512 register, two AVX2 ones */
-#define TILE 4   /* output tile side */
-#define PATCH 6  /* input tile side: TILE + 3 - 1 */
+#define VW TG_VW  /* vector width in floats: one AVX-512 register, two AVX2 ones */
+#define TILE 4    /* output tile side */
+#define PATCH 6   /* input tile side: TILE + 3 - 1 */
 #define POINTS 36
 
 /* Tiles per chunk: a chunk's transform-domain input and output (36 x TILES_PER_CHUNK x channels
@@ -29,14 +28,9 @@
  * the per-point sgemm has enough rows to run near its peak. */
 #define TILES_PER_CHUNK 64
 
-typedef float vf __attribute__((vector_size(VW * sizeof(float)), aligned(sizeof(float))));
-typedef int vi __attribute__((vector_size(VW * sizeof(int)), aligned(sizeof(int))));
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && defined(__linux__)
-#define MULTIVERSION __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define MULTIVERSION
-#endif
+typedef tg_vf vf;
+typedef tg_vi vi;
+#define MULTIVERSION TG_MULTIVERSION
 
 static int round_up(int n) { return (n + VW - 1) / VW * VW; }
 
@@ -140,7 +134,6 @@ static void to_channel_last(const geometry *g, int batch, int channels, int cp, 
                             const tg_wino_norm *pre) {
     const int hw = g->height * g->width;
     const size_t image = (size_t)g->pad_h * g->pad_w * cp;
-    const bool vector_act = !pre || pre->act == TG_ACT_RELU || pre->act == TG_ACT_IDENTITY;
     const vf zero = {0};
     for (int n = 0; n < batch; n++) {
         float *dst = pad + image * n;
@@ -187,15 +180,7 @@ static void to_channel_last(const geometry *g, int batch, int channels, int cp, 
                             r[l][j] = s[j];
                     if (!pre)
                         continue;
-                    if (vector_act) {
-                        vf v = r[l] * pre->scale[c] + bias[c];
-                        if (pre->act == TG_ACT_RELU)
-                            v = (vf)((vi)v & (vi)(v > zero));
-                        r[l] = (vf)((vi)v & on_board);
-                    } else {
-                        for (int j = 0; j < points; j++)
-                            r[l][j] = on_board[j] ? tg_blas_activate1(pre->act, r[l][j] * pre->scale[c] + bias[c]) : 0.0f;
-                    }
+                    r[l] = (vf)((vi)tg_vactivate(pre->act, r[l] * pre->scale[c] + bias[c]) & on_board);
                 }
                 transpose16(r);
                 for (int j = 0; j < points; j++)
@@ -324,15 +309,13 @@ static void output_transform(const geometry *g, int out_c, int cp, const float *
                 *(vf *)tile_out[i][3] = d12 + 8.0f * d34 + r[i][5];
             }
             const int lanes = out_c - c < VW ? out_c - c : VW;
-            const bool vector_norm = mask && lanes == VW && (post->act == TG_ACT_RELU || post->act == TG_ACT_IDENTITY);
-            if (vector_norm) { /* the common case, norm + ReLU, with the channels still in lanes */
+            const bool vector_norm = mask && lanes == VW;
+            if (vector_norm) { /* the common case: the norm with the channels still in lanes */
                 const vf s = *(const vf *)(post->scale + c), b = *(const vf *)(bias + c);
                 const vf zero = {0};
                 for (int i = 0; i < rows; i++)
                     for (int j = 0; j < cols; j++) {
-                        vf v = *(vf *)tile_out[i][j] * s + b;
-                        if (post->act == TG_ACT_RELU)
-                            v = (vf)((vi)v & (vi)(v > zero));
+                        vf v = tg_vactivate(post->act, *(vf *)tile_out[i][j] * s + b);
                         if (mask[(size_t)(y0 + i) * g->width + x0 + j] == 0.0f)
                             v = zero;
                         *(vf *)tile_out[i][j] = v;
