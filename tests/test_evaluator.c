@@ -155,7 +155,10 @@ static void test_defaults(const char *model) {
     tg_nn_evaluator *ev = make_evaluator(cfg, model);
     if (ev) {
         CHECK(tg_nn_evaluator_max_batch_size(ev) == 8); /* max(8, ((6 + 3) / 4) * 4) */
-        CHECK(tg_nn_evaluator_num_server_threads(ev) == 1);
+        /* blas-cpu is a CPU backend: one server per search thread (6 by default), at most one per core */
+        const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        CHECKF(tg_nn_evaluator_num_server_threads(ev) == (cores < 6 ? cores : 6), "%d servers on %ld cores",
+               tg_nn_evaluator_num_server_threads(ev), cores);
         CHECK(tg_nn_evaluator_cache_size_pow2(ev) == 10);
     }
     tg_nn_evaluator_free(ev);
@@ -165,6 +168,8 @@ static void test_defaults(const char *model) {
     if (ev) {
         CHECK(tg_nn_evaluator_max_batch_size(ev) == 16);
         CHECK(tg_nn_evaluator_cache_size_pow2(ev) == -1);
+        const long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        CHECK(tg_nn_evaluator_num_server_threads(ev) == (cores < 13 ? cores : 13));
     }
     tg_nn_evaluator_free(ev);
     tg_config_free(cfg);

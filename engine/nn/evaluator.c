@@ -67,6 +67,7 @@ struct tg_nn_evaluator {
 
     int max_batch;
     int num_servers;
+    int search_threads; /* numSearchThreads, for the server-count default */
     int cache_pow2;
     tg_nncache *cache; /* NULL when nnCacheSizePowerOfTwo = -1 */
 
@@ -330,6 +331,18 @@ static bool alloc_server(const tg_model *m, int max_batch, nn_server *s) {
            s->batch;
 }
 
+/* numNNServerThreadsPerModel when the config leaves it out. A GPU backend wants one server filling
+ * large batches; a CPU backend gains nothing from batching, so each search thread gets a server of
+ * its own, up to one per core (more only makes the servers take turns). */
+static int default_servers(const tg_backend *backend, int search_threads) {
+    if (backend->capabilities & TG_BACKEND_CAP_GPU)
+        return 1;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cores < 1)
+        cores = 1;
+    return search_threads < cores ? search_threads : (int)cores;
+}
+
 static bool read_settings(tg_nn_evaluator *ev, const tg_config *cfg, char *err, size_t errlen) {
     int64_t search_threads, max_batch, servers, cache_pow2, mutex_pow2;
     if (!tg_config_get_int(cfg, "numSearchThreads", 6, 1, 4096, &search_threads, err, errlen))
@@ -338,12 +351,13 @@ static bool read_settings(tg_nn_evaluator *ev, const tg_config *cfg, char *err, 
     if (def_batch < 8)
         def_batch = 8;
     if (!tg_config_get_int(cfg, "nnMaxBatchSize", def_batch, 1, 65536, &max_batch, err, errlen) ||
-        !tg_config_get_int(cfg, "numNNServerThreadsPerModel", 1, 1, 1024, &servers, err, errlen) ||
+        !tg_config_get_int(cfg, "numNNServerThreadsPerModel", 0, 1, 1024, &servers, err, errlen) ||
         !tg_config_get_int(cfg, "nnCacheSizePowerOfTwo", 20, -1, 48, &cache_pow2, err, errlen) ||
         !tg_config_get_int(cfg, "nnMutexPoolSizePowerOfTwo", 16, -1, 24, &mutex_pow2, err, errlen))
         return false;
     ev->max_batch = (int)max_batch;
-    ev->num_servers = (int)servers;
+    ev->num_servers = (int)servers; /* 0: chosen once the backend is known (default_servers) */
+    ev->search_threads = (int)search_threads;
     ev->cache_pow2 = (int)cache_pow2;
     if (cache_pow2 >= 0) {
         ev->cache = tg_nncache_new((int)cache_pow2, (int)mutex_pow2);
@@ -397,6 +411,9 @@ tg_nn_evaluator *tg_nn_evaluator_new(const tg_config *cfg, const char *model_pat
         tg_nn_evaluator_free(ev);
         return NULL;
     }
+
+    if (ev->num_servers == 0)
+        ev->num_servers = default_servers(ev->backend, ev->search_threads);
 
     /* Built now rather than at the first evaluation, so that a backend setting the plugin rejects
      * (a bad blasCpuThreads, a missing device) stops tengen at startup. */

@@ -3,17 +3,16 @@
  * It runs every layer kind a KataGo model of versions 8 to 17 can contain (ordinary, global-pooling
  * and nested-bottleneck residual blocks, transformer attention with grouped KV heads and fixed or
  * learned RoPE, SwiGLU feed-forward blocks, batch-norm or RMS-norm trunk tips, the SGF metadata
- * encoder) and is what the faster backends are compared against, so forward.c favours being
- * obviously right over being fast.
+ * encoder) and is what the other backends are compared against; its 3x3 convolutions run as
+ * Winograd transforms (winograd.c).
  *
  * Threads. The context holds only the model (read-only, owned by the core) and tables derived from
  * it; each handle owns all the memory an evaluation writes, so handles of one context run in
  * parallel without locks. tengen runs one handle per NN server thread, the way KataGo's Eigen
- * backend runs one single-threaded evaluator per server thread. OpenBLAS keeps its own thread
- * count (OPENBLAS_NUM_THREADS, else one per core) unless the config sets blasCpuThreads = N (N >= 1),
- * which calls openblas_set_num_threads(N) for the whole process: with several server threads,
- * blasCpuThreads = 1 avoids oversubscribing the cores; with one server thread, leaving OpenBLAS
- * threaded lets one big batch use them all.
+ * backend runs one single-threaded evaluator per server thread. OpenBLAS's thread count is one
+ * setting for the whole process: blasCpuThreads = N when the config has it, else OPENBLAS_NUM_THREADS
+ * when the environment has it, else the cores divided among the server threads (1 each when there
+ * are as many servers as cores; all of them for a single server's big batches).
  *
  * Config keys read: blasCpuThreads (optional, 1..1024). */
 #include <cblas.h>
@@ -21,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "forward.h"
 #include "tengen/backend.h"
@@ -53,15 +53,24 @@ static int blas_list_devices(const tg_host *host, char *buf, size_t buflen) {
     return 1;
 }
 
-/* Applies blasCpuThreads if the config has it. */
-static bool apply_thread_setting(const tg_host *host, char *err, size_t errlen) {
-    if (!TG_HOST_HAS(host, config_has) || !TG_HOST_HAS(host, config_int) || !host->config_has(host->ctx, THREADS_KEY))
-        return true;
+/* Sets OpenBLAS's thread count (see the top of the file): the default shares the cores out among
+ * the num_handles server threads, at least one each, so that several servers do not each start a
+ * thread per core and fight over them. */
+static bool apply_thread_setting(const tg_host *host, int num_handles, char *err, size_t errlen) {
     int64_t threads = 0;
-    char why[256] = "";
-    if (!host->config_int(host->ctx, THREADS_KEY, 0, 1, 1024, &threads, why, sizeof why)) {
-        tg_set_err(err, errlen, "blas-cpu: %s", why);
-        return false;
+    if (TG_HOST_HAS(host, config_has) && TG_HOST_HAS(host, config_int) && host->config_has(host->ctx, THREADS_KEY)) {
+        char why[256] = "";
+        if (!host->config_int(host->ctx, THREADS_KEY, 0, 1, 1024, &threads, why, sizeof why)) {
+            tg_set_err(err, errlen, "blas-cpu: %s", why);
+            return false;
+        }
+    } else if (getenv("OPENBLAS_NUM_THREADS")) {
+        return true; /* the user's choice, which OpenBLAS read when it loaded */
+    } else {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        threads = cores / (num_handles > 0 ? num_handles : 1);
+        if (threads < 1)
+            threads = 1;
     }
     openblas_set_num_threads((int)threads);
     return true;
@@ -77,7 +86,7 @@ static tg_backend_context *blas_create(const tg_host *host, const tg_model *mode
         tg_set_err(err, errlen, "blas-cpu: create() got no model");
         return NULL;
     }
-    if (!apply_thread_setting(host, err, errlen))
+    if (!apply_thread_setting(host, options->num_handles, err, errlen))
         return NULL;
 
     tg_backend_context *ctx = calloc(1, sizeof *ctx);
