@@ -32,12 +32,12 @@ static bool activation_known(int kind) {
 }
 
 /* Loads n <= TG_VW floats into a vector's first lanes (zeros after), and stores them back. */
-static inline tg_vf load_part(const float *p, size_t n) {
+TG_VINLINE tg_vf load_part(const float *p, size_t n) {
     tg_vf v = {0};
     memcpy(&v, p, n * sizeof(float));
     return v;
 }
-static inline void store_part(float *p, tg_vf v, size_t n) { memcpy(p, &v, n * sizeof(float)); }
+TG_VINLINE void store_part(float *p, tg_vf v, size_t n) { memcpy(p, &v, n * sizeof(float)); }
 
 TG_MULTIVERSION
 void tg_blas_activate(int kind, float *x, size_t n) {

@@ -24,17 +24,22 @@ typedef int tg_vi __attribute__((vector_size(TG_VW * sizeof(int)), aligned(sizeo
 #define TG_MULTIVERSION
 #endif
 
+/* Every helper taking or returning vectors is always inlined: an out-of-line copy would be compiled
+ * for the default target, and a caller compiled for AVX-512 (TG_MULTIVERSION) passes 64-byte vectors
+ * in registers where such a copy expects them in memory. */
+#define TG_VINLINE static inline __attribute__((always_inline))
+
 /* Lane by lane: mask (all ones or zero per lane) ? a : b. */
-static inline tg_vf tg_vselect(tg_vi mask, tg_vf a, tg_vf b) {
+TG_VINLINE tg_vf tg_vselect(tg_vi mask, tg_vf a, tg_vf b) {
     return (tg_vf)(((tg_vi)a & mask) | ((tg_vi)b & ~mask));
 }
-static inline tg_vf tg_vmax(tg_vf a, tg_vf b) { return tg_vselect(a > b, a, b); }
-static inline tg_vf tg_vmin(tg_vf a, tg_vf b) { return tg_vselect(a < b, a, b); }
+TG_VINLINE tg_vf tg_vmax(tg_vf a, tg_vf b) { return tg_vselect(a > b, a, b); }
+TG_VINLINE tg_vf tg_vmin(tg_vf a, tg_vf b) { return tg_vselect(a < b, a, b); }
 
 /* e^x with a relative error below 3e-7 on [-87, 88]; 0 below, e^88 above. Range reduction to
  * x = k ln2 + r with |r| <= ln2 / 2 (ln2 split in two so k ln2 is exact), a degree-6 Taylor
  * polynomial for e^r, and 2^k built in the exponent bits. */
-static inline tg_vf tg_vexp(tg_vf x) {
+TG_VINLINE tg_vf tg_vexp(tg_vf x) {
     const tg_vf zero = {0};
     const tg_vi underflow = x < -87.0f;
     x = tg_vmin(tg_vmax(x, zero - 87.0f), zero + 88.0f);
@@ -54,7 +59,7 @@ static inline tg_vf tg_vexp(tg_vf x) {
 
 /* x tanh(softplus(s x)) for s = 1 (mish) or 8 (KataGo's scaled mish); above s x = 20 it is x in
  * float, and the cut keeps n finite. */
-static inline tg_vf tg_vmish(tg_vf x, float s) {
+TG_VINLINE tg_vf tg_vmish(tg_vf x, float s) {
     const tg_vf sx = x * s;
     const tg_vf e = tg_vexp(tg_vmin(sx, (tg_vf){0} + 20.0f));
     const tg_vf n = e * (e + 2.0f);
@@ -62,7 +67,7 @@ static inline tg_vf tg_vmish(tg_vf x, float s) {
 }
 
 /* tg_blas_activate1 on 16 lanes. */
-static inline tg_vf tg_vactivate(int kind, tg_vf x) {
+TG_VINLINE tg_vf tg_vactivate(int kind, tg_vf x) {
     switch (kind) {
     case TG_ACT_RELU: return (tg_vf)((tg_vi)x & (tg_vi)(x > 0.0f));
     case TG_ACT_MISH: return tg_vmish(x, 1.0f);
