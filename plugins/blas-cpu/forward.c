@@ -708,8 +708,7 @@ static size_t conv_ws(const tg_conv_layer *c, tg_blas_net *net) {
     if (tg_wino_applies(c)) {
         if (!add_wino(net, c))
             net->oom = true;
-        const int cp = (c->in_channels > c->out_channels ? c->in_channels : c->out_channels) + 15;
-        ws = max_size(ws, tg_wino_workspace(cp / 16 * 16, net->max_batch, net->nn_y, net->nn_x));
+        ws = max_size(ws, tg_wino_workspace(c, net->max_batch, net->nn_y, net->nn_x));
     }
     return ws;
 }

@@ -35,8 +35,12 @@ typedef tg_vi vi;
 static int round_up(int n) { return (n + VW - 1) / VW * VW; }
 
 bool tg_wino_applies(const tg_conv_layer *conv) {
-    return conv->kernel_y == 3 && conv->kernel_x == 3 && conv->dilation_y == 1 && conv->dilation_x == 1;
+    return conv->kernel_y == conv->kernel_x && (conv->kernel_y == 3 || conv->kernel_y == 5) &&
+           conv->dilation_y == 1 && conv->dilation_x == 1;
 }
+
+/* A 5x5 kernel, zero-padded to 6x6, is four 3x3 parts at these offsets; see winograd.h. */
+static const int part_offset[4][2] = {{0, 0}, {0, 3}, {3, 0}, {3, 3}};
 
 bool tg_wino_prepare(const tg_conv_layer *conv, tg_wino_weights *w) {
     static const double G[PATCH][3] = {{1.0 / 4, 0, 0},
@@ -51,13 +55,26 @@ bool tg_wino_prepare(const tg_conv_layer *conv, tg_wino_weights *w) {
     w->out_c = conv->out_channels;
     w->in_cp = round_up(w->in_c);
     w->out_cp = round_up(w->out_c);
-    /* calloc: the padding columns o >= out_c stay zero, so the sgemm may read them harmlessly */
-    w->u = calloc((size_t)POINTS * w->in_c * w->out_cp, sizeof(float));
+    w->parts = conv->kernel_y == 5 ? 4 : 1;
+    w->k_stride = w->parts * w->in_cp;
+    w->k_rows = (w->parts - 1) * w->in_cp + w->in_c;
+    const int ks = conv->kernel_y;
+    /* calloc: the padding columns o >= out_c, and the rows of padding lanes between parts, stay
+     * zero, so the sgemm may read them harmlessly */
+    w->u = calloc((size_t)POINTS * w->k_rows * w->out_cp, sizeof(float));
     if (!w->u)
         return false;
-    for (int o = 0; o < w->out_c; o++)
+    for (int q = 0; q < w->parts; q++)
+        for (int o = 0; o < w->out_c; o++)
         for (int c = 0; c < w->in_c; c++) {
-            const float *g = conv->weights + ((size_t)o * w->in_c + c) * 9;
+            const float *kernel = conv->weights + ((size_t)o * w->in_c + c) * ks * ks;
+            float g[9]; /* this part's 3x3 kernel: the 6x6 zero-padded kernel's rows a.., columns b.. */
+            for (int i = 0; i < 3; i++)
+                for (int j = 0; j < 3; j++) {
+                    const int y = part_offset[q][0] + i, x = part_offset[q][1] + j;
+                    g[i * 3 + j] = y < ks && x < ks ? kernel[y * ks + x] : 0.0f;
+                }
+            const size_t row = (size_t)q * w->in_cp + c;
             double gg[PATCH][3]; /* G g, in double so the stored weights carry only one rounding */
             for (int i = 0; i < PATCH; i++)
                 for (int k = 0; k < 3; k++)
@@ -65,7 +82,7 @@ bool tg_wino_prepare(const tg_conv_layer *conv, tg_wino_weights *w) {
             for (int i = 0; i < PATCH; i++)
                 for (int j = 0; j < PATCH; j++) {
                     const double u = gg[i][0] * G[j][0] + gg[i][1] * G[j][1] + gg[i][2] * G[j][2];
-                    w->u[((size_t)(i * PATCH + j) * w->in_c + c) * w->out_cp + o] = (float)u;
+                    w->u[((size_t)(i * PATCH + j) * w->k_rows + row) * w->out_cp + o] = (float)u;
                 }
         }
     return true;
@@ -80,25 +97,31 @@ void tg_wino_free(tg_wino_weights *w) {
 
 typedef struct geometry {
     int height, width, tiles_y, tiles_x, tiles; /* tiles per image */
+    int border;                                  /* zero rows/columns before the board: kernel / 2 */
     int pad_h, pad_w;                            /* the bordered channel-last input */
 } geometry;
 
-static geometry geometry_of(int height, int width) {
+/* A 3x3 part's patch for the tile at (ty, tx) starts at bordered row 4 ty + a, column 4 tx + b
+ * ((a, b) its offset); the last patches end at row 4 tiles_y + 1 + a. */
+static geometry geometry_of(int height, int width, int kernel) {
     geometry g;
     g.height = height;
     g.width = width;
     g.tiles_y = (height + TILE - 1) / TILE;
     g.tiles_x = (width + TILE - 1) / TILE;
     g.tiles = g.tiles_y * g.tiles_x;
-    g.pad_h = g.tiles_y * TILE + 2;
-    g.pad_w = g.tiles_x * TILE + 2;
+    g.border = kernel / 2;
+    g.pad_h = g.tiles_y * TILE + (kernel == 5 ? 5 : 2);
+    g.pad_w = g.tiles_x * TILE + (kernel == 5 ? 5 : 2);
     return g;
 }
 
-size_t tg_wino_workspace(int max_cp, int batch, int height, int width) {
-    const geometry g = geometry_of(height, width);
-    const size_t padded = (size_t)batch * g.pad_h * g.pad_w * max_cp;
-    return padded + 2 * (size_t)POINTS * TILES_PER_CHUNK * max_cp;
+size_t tg_wino_workspace(const tg_conv_layer *conv, int batch, int height, int width) {
+    const geometry g = geometry_of(height, width, conv->kernel_y);
+    const int parts = conv->kernel_y == 5 ? 4 : 1;
+    const size_t in_cp = (size_t)round_up(conv->in_channels), out_cp = (size_t)round_up(conv->out_channels);
+    const size_t padded = (size_t)batch * g.pad_h * g.pad_w * in_cp;
+    return padded + (size_t)POINTS * TILES_PER_CHUNK * (parts * in_cp + out_cp);
 }
 
 /* Transposes a 16 x 16 block held as 16 vectors: r[i][j] <-> r[j][i]. Stage d swaps bit d of the row
@@ -139,12 +162,13 @@ static void to_channel_last(const geometry *g, int batch, int channels, int cp, 
         float *dst = pad + image * n;
         /* zero the border rows and columns; the blocks below fill the rest, padding lanes included */
         const size_t row_floats = (size_t)g->pad_w * cp;
-        memset(dst, 0, sizeof(float) * row_floats);
-        memset(dst + (size_t)(g->height + 1) * row_floats, 0, sizeof(float) * (g->pad_h - g->height - 1) * row_floats);
-        for (int y = 1; y <= g->height; y++) {
+        const int end = g->border + g->height, x_end = g->border + g->width;
+        memset(dst, 0, sizeof(float) * row_floats * g->border);
+        memset(dst + (size_t)end * row_floats, 0, sizeof(float) * (g->pad_h - end) * row_floats);
+        for (int y = g->border; y < end; y++) {
             float *row = dst + (size_t)y * row_floats;
-            memset(row, 0, sizeof(float) * cp);
-            memset(row + (size_t)(g->width + 1) * cp, 0, sizeof(float) * (size_t)(g->pad_w - g->width - 1) * cp);
+            memset(row, 0, sizeof(float) * cp * g->border);
+            memset(row + (size_t)x_end * cp, 0, sizeof(float) * (size_t)(g->pad_w - x_end) * cp);
         }
         const float *src = in + (size_t)n * channels * hw;
         const float *mask = pre ? pre->mask + (size_t)n * hw : NULL;
@@ -162,7 +186,7 @@ static void to_channel_last(const geometry *g, int batch, int channels, int cp, 
             size_t at[VW]; /* where each point goes in the bordered buffer */
             for (int j = 0; j < points; j++) {
                 const int y = (p0 + j) / g->width, x = (p0 + j) % g->width;
-                at[j] = ((size_t)(y + 1) * g->pad_w + x + 1) * cp;
+                at[j] = ((size_t)(y + g->border) * g->pad_w + x + g->border) * cp;
             }
             for (int c0 = 0; c0 < cp; c0 += VW) {
                 vf r[VW];
@@ -191,15 +215,18 @@ static void to_channel_last(const geometry *g, int batch, int channels, int cp, 
 }
 
 /* Transforms the tiles [first, first + count) (numbered over the whole batch) into
- * v [36][count][cp]. */
+ * v [36][count][parts * cp], part q's channels at q * cp. */
 MULTIVERSION
-static void input_transform(const geometry *g, int cp, const float *pad, int first, int count, float *v) {
-    const size_t image = (size_t)g->pad_h * g->pad_w * cp, point_stride = (size_t)count * cp;
-    for (int t = 0; t < count; t++) {
+static void input_transform(const geometry *g, int cp, int parts, const float *pad, int first, int count,
+                            float *v) {
+    const size_t image = (size_t)g->pad_h * g->pad_w * cp, point_stride = (size_t)count * parts * cp;
+    for (int t = 0; t < count; t++)
+    for (int q = 0; q < parts; q++) {
         const int tile = first + t, n = tile / g->tiles, ty = tile % g->tiles / g->tiles_x,
                   tx = tile % g->tiles_x;
-        const float *base = pad + image * n + ((size_t)ty * TILE * g->pad_w + (size_t)tx * TILE) * cp;
-        float *out = v + (size_t)t * cp;
+        const float *base = pad + image * n +
+                            ((size_t)(ty * TILE + part_offset[q][0]) * g->pad_w + (size_t)(tx * TILE + part_offset[q][1])) * cp;
+        float *out = v + ((size_t)t * parts + q) * cp;
         for (int c = 0; c < cp; c += VW) {
             vf d[PATCH][PATCH], r[PATCH][PATCH];
             for (int i = 0; i < PATCH; i++)
@@ -350,22 +377,21 @@ static void output_transform(const geometry *g, int out_c, int cp, const float *
 
 void tg_wino_conv(const tg_wino_weights *w, int batch, int height, int width, const float *in, float *out,
                   float *workspace, const tg_wino_norm *pre, int epilogue, const tg_wino_norm *post) {
-    const geometry g = geometry_of(height, width);
+    const geometry g = geometry_of(height, width, w->layer->kernel_y);
     const int in_cp = w->in_cp, out_cp = w->out_cp;
     float *pad = workspace;
     const size_t padded = (size_t)batch * g.pad_h * g.pad_w * in_cp;
-    const int max_cp = in_cp > out_cp ? in_cp : out_cp;
-    float *v = pad + padded, *m = v + (size_t)POINTS * TILES_PER_CHUNK * max_cp;
+    float *v = pad + padded, *m = v + (size_t)POINTS * TILES_PER_CHUNK * w->k_stride;
     if (in)
         to_channel_last(&g, batch, w->in_c, in_cp, in, pad, pre);
     const int total = batch * g.tiles;
     for (int first = 0; first < total; first += TILES_PER_CHUNK) {
         const int count = total - first < TILES_PER_CHUNK ? total - first : TILES_PER_CHUNK;
-        input_transform(&g, in_cp, pad, first, count, v);
+        input_transform(&g, in_cp, w->parts, pad, first, count, v);
         for (int p = 0; p < POINTS; p++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, count, w->out_cp, w->in_c, 1.0f,
-                        v + (size_t)p * count * in_cp, in_cp, w->u + (size_t)p * w->in_c * out_cp, out_cp, 0.0f,
-                        m + (size_t)p * count * out_cp, out_cp);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, count, w->out_cp, w->k_rows, 1.0f,
+                        v + (size_t)p * count * w->k_stride, w->k_stride, w->u + (size_t)p * w->k_rows * out_cp,
+                        out_cp, 0.0f, m + (size_t)p * count * out_cp, out_cp);
         output_transform(&g, w->out_c, out_cp, m, first, count, out, epilogue, post);
     }
 }

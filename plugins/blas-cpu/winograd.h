@@ -2,6 +2,13 @@
  * padding 1) computed as 36 matrix products in the transform domain instead of one 9x larger
  * im2col product, which cuts the multiply work of a 19x19 board by about 3.6x.
  *
+ * 5x5 convolutions (the first layer of most KataGo networks) run through the same machinery: the
+ * kernel, zero-padded to 6x6, splits into four 3x3 parts at offsets (0,0), (0,3), (3,0), (3,3),
+ * and part (a, b) applied to the input shifted by (a - 1, b - 1) gives that part's share of the
+ * output. Since the output transform is linear, the four parts' transformed inputs are laid side
+ * by side along the matrix products' inner dimension and summed there: one product per point
+ * with 4x the depth, one output transform. 2.5x fewer multiplies than im2col for 5x5.
+ *
  * Data flow of one call: the NCHW input is copied once into a zero-bordered channel-last buffer
  * (optionally through a batch norm + activation, the "prologue"), 6x6 input tiles with stride 4
  * are transformed with the channels as the vector lanes, one sgemm per transform point multiplies
@@ -24,7 +31,10 @@ typedef struct tg_wino_weights {
     const tg_conv_layer *layer;
     int in_c, out_c;
     int in_cp, out_cp; /* channel counts rounded up to the vector width */
-    float *u;          /* [36][in_c][out_cp] */
+    int parts;         /* 3x3 parts: 1, or 4 for a 5x5 kernel */
+    int k_stride;      /* floats per tile in the transformed input: parts * in_cp */
+    int k_rows;        /* depth of the matrix products: (parts - 1) * in_cp + in_c */
+    float *u;          /* [36][k_rows][out_cp]; part q's rows start at q * in_cp */
 } tg_wino_weights;
 
 /* A per-channel batch norm + activation applied to values going into or out of the convolution;
@@ -47,9 +57,8 @@ bool tg_wino_applies(const tg_conv_layer *conv);
 bool tg_wino_prepare(const tg_conv_layer *conv, tg_wino_weights *w);
 void tg_wino_free(tg_wino_weights *w);
 
-/* Floats of workspace tg_wino_conv needs for batch images of height x width with at most
- * max_cp (a rounded channel count) channels on either side. */
-size_t tg_wino_workspace(int max_cp, int batch, int height, int width);
+/* Floats of workspace tg_wino_conv needs for conv on batch images of height x width. */
+size_t tg_wino_workspace(const tg_conv_layer *conv, int batch, int height, int width);
 
 /* out[n] = epilogue(conv(prologue(in[n]))) for batch NCHW images. pre may be NULL (no prologue);
  * post is used only when epilogue is TG_WINO_NORM_ACT. in and out must not overlap.
