@@ -66,25 +66,25 @@ bool tg_wino_prepare(const tg_conv_layer *conv, tg_wino_weights *w) {
         return false;
     for (int q = 0; q < w->parts; q++)
         for (int o = 0; o < w->out_c; o++)
-        for (int c = 0; c < w->in_c; c++) {
-            const float *kernel = conv->weights + ((size_t)o * w->in_c + c) * ks * ks;
-            float g[9]; /* this part's 3x3 kernel: the 6x6 zero-padded kernel's rows a.., columns b.. */
-            for (int i = 0; i < 3; i++)
-                for (int j = 0; j < 3; j++) {
-                    const int y = part_offset[q][0] + i, x = part_offset[q][1] + j;
-                    g[i * 3 + j] = y < ks && x < ks ? kernel[y * ks + x] : 0.0f;
-                }
-            const size_t row = (size_t)q * w->in_cp + c;
-            double gg[PATCH][3]; /* G g, in double so the stored weights carry only one rounding */
-            for (int i = 0; i < PATCH; i++)
-                for (int k = 0; k < 3; k++)
-                    gg[i][k] = G[i][0] * g[k] + G[i][1] * g[3 + k] + G[i][2] * g[6 + k];
-            for (int i = 0; i < PATCH; i++)
-                for (int j = 0; j < PATCH; j++) {
-                    const double u = gg[i][0] * G[j][0] + gg[i][1] * G[j][1] + gg[i][2] * G[j][2];
-                    w->u[((size_t)(i * PATCH + j) * w->k_rows + row) * w->out_cp + o] = (float)u;
-                }
-        }
+            for (int c = 0; c < w->in_c; c++) {
+                const float *kernel = conv->weights + ((size_t)o * w->in_c + c) * ks * ks;
+                float g[9]; /* this part's 3x3 kernel: the 6x6 zero-padded kernel's rows a.., columns b.. */
+                for (int i = 0; i < 3; i++)
+                    for (int j = 0; j < 3; j++) {
+                        const int y = part_offset[q][0] + i, x = part_offset[q][1] + j;
+                        g[i * 3 + j] = y < ks && x < ks ? kernel[y * ks + x] : 0.0f;
+                    }
+                const size_t row = (size_t)q * w->in_cp + c;
+                double gg[PATCH][3]; /* G g, in double so the stored weights carry only one rounding */
+                for (int i = 0; i < PATCH; i++)
+                    for (int k = 0; k < 3; k++)
+                        gg[i][k] = G[i][0] * g[k] + G[i][1] * g[3 + k] + G[i][2] * g[6 + k];
+                for (int i = 0; i < PATCH; i++)
+                    for (int j = 0; j < PATCH; j++) {
+                        const double u = gg[i][0] * G[j][0] + gg[i][1] * G[j][1] + gg[i][2] * G[j][2];
+                        w->u[((size_t)(i * PATCH + j) * w->k_rows + row) * w->out_cp + o] = (float)u;
+                    }
+            }
     return true;
 }
 
@@ -221,38 +221,38 @@ static void input_transform(const geometry *g, int cp, int parts, const float *p
                             float *v) {
     const size_t image = (size_t)g->pad_h * g->pad_w * cp, point_stride = (size_t)count * parts * cp;
     for (int t = 0; t < count; t++)
-    for (int q = 0; q < parts; q++) {
-        const int tile = first + t, n = tile / g->tiles, ty = tile % g->tiles / g->tiles_x,
-                  tx = tile % g->tiles_x;
-        const float *base = pad + image * n +
-                            ((size_t)(ty * TILE + part_offset[q][0]) * g->pad_w + (size_t)(tx * TILE + part_offset[q][1])) * cp;
-        float *out = v + ((size_t)t * parts + q) * cp;
-        for (int c = 0; c < cp; c += VW) {
-            vf d[PATCH][PATCH], r[PATCH][PATCH];
-            for (int i = 0; i < PATCH; i++)
-                for (int j = 0; j < PATCH; j++)
-                    d[i][j] = *(const vf *)(base + ((size_t)i * g->pad_w + j) * cp + c);
-            for (int j = 0; j < PATCH; j++) { /* B^T d, column by column */
-                const vf d0 = d[0][j], d1 = d[1][j], d2 = d[2][j], d3 = d[3][j], d4 = d[4][j], d5 = d[5][j];
-                r[0][j] = 4.0f * d0 - 5.0f * d2 + d4;
-                r[1][j] = -4.0f * (d1 + d2) + d3 + d4;
-                r[2][j] = 4.0f * (d1 - d2) - d3 + d4;
-                r[3][j] = 2.0f * (d3 - d1) - d2 + d4;
-                r[4][j] = 2.0f * (d1 - d3) - d2 + d4;
-                r[5][j] = 4.0f * d1 - 5.0f * d3 + d5;
-            }
-            for (int i = 0; i < PATCH; i++) { /* (B^T d) B, row by row */
-                const vf t0 = r[i][0], t1 = r[i][1], t2 = r[i][2], t3 = r[i][3], t4 = r[i][4], t5 = r[i][5];
-                float *o = out + (size_t)i * PATCH * point_stride + c;
-                *(vf *)(o + 0 * point_stride) = 4.0f * t0 - 5.0f * t2 + t4;
-                *(vf *)(o + 1 * point_stride) = -4.0f * (t1 + t2) + t3 + t4;
-                *(vf *)(o + 2 * point_stride) = 4.0f * (t1 - t2) - t3 + t4;
-                *(vf *)(o + 3 * point_stride) = 2.0f * (t3 - t1) - t2 + t4;
-                *(vf *)(o + 4 * point_stride) = 2.0f * (t1 - t3) - t2 + t4;
-                *(vf *)(o + 5 * point_stride) = 4.0f * t1 - 5.0f * t3 + t5;
+        for (int q = 0; q < parts; q++) {
+            const int tile = first + t, n = tile / g->tiles, ty = tile % g->tiles / g->tiles_x,
+                      tx = tile % g->tiles_x;
+            const size_t y0 = (size_t)ty * TILE + part_offset[q][0], x0 = (size_t)tx * TILE + part_offset[q][1];
+            const float *base = pad + image * n + (y0 * g->pad_w + x0) * cp;
+            float *out = v + ((size_t)t * parts + q) * cp;
+            for (int c = 0; c < cp; c += VW) {
+                vf d[PATCH][PATCH], r[PATCH][PATCH];
+                for (int i = 0; i < PATCH; i++)
+                    for (int j = 0; j < PATCH; j++)
+                        d[i][j] = *(const vf *)(base + ((size_t)i * g->pad_w + j) * cp + c);
+                for (int j = 0; j < PATCH; j++) { /* B^T d, column by column */
+                    const vf d0 = d[0][j], d1 = d[1][j], d2 = d[2][j], d3 = d[3][j], d4 = d[4][j], d5 = d[5][j];
+                    r[0][j] = 4.0f * d0 - 5.0f * d2 + d4;
+                    r[1][j] = -4.0f * (d1 + d2) + d3 + d4;
+                    r[2][j] = 4.0f * (d1 - d2) - d3 + d4;
+                    r[3][j] = 2.0f * (d3 - d1) - d2 + d4;
+                    r[4][j] = 2.0f * (d1 - d3) - d2 + d4;
+                    r[5][j] = 4.0f * d1 - 5.0f * d3 + d5;
+                }
+                for (int i = 0; i < PATCH; i++) { /* (B^T d) B, row by row */
+                    const vf t0 = r[i][0], t1 = r[i][1], t2 = r[i][2], t3 = r[i][3], t4 = r[i][4], t5 = r[i][5];
+                    float *o = out + (size_t)i * PATCH * point_stride + c;
+                    *(vf *)(o + 0 * point_stride) = 4.0f * t0 - 5.0f * t2 + t4;
+                    *(vf *)(o + 1 * point_stride) = -4.0f * (t1 + t2) + t3 + t4;
+                    *(vf *)(o + 2 * point_stride) = 4.0f * (t1 - t2) - t3 + t4;
+                    *(vf *)(o + 3 * point_stride) = 2.0f * (t3 - t1) - t2 + t4;
+                    *(vf *)(o + 4 * point_stride) = 2.0f * (t1 - t3) - t2 + t4;
+                    *(vf *)(o + 5 * point_stride) = 4.0f * t1 - 5.0f * t3 + t5;
+                }
             }
         }
-    }
 }
 
 typedef float v4 __attribute__((vector_size(TILE * sizeof(float)), aligned(sizeof(float))));
