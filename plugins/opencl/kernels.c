@@ -8,7 +8,14 @@
  *
  * Storage. Both buffers hold store_t: float, or half when the program is built with -DTG_HALF
  * (useFP16Storage). Kernels touch them only through LD/ST, which go through vload_half/vstore_half
- * (OpenCL 1.2 core, no cl_khr_fp16 needed), and always compute in float.
+ * (OpenCL 1.2 core, no cl_khr_fp16 needed), and compute in float.
+ *
+ * Half arithmetic. Built with -DTG_HALF_COMPUTE as well (useFP16, on a device with cl_khr_fp16), the
+ * gemm multiplies and accumulates in real_t = half: that is where a GPU gains (twice the FMA rate with
+ * half2, half the local memory per tile). Everything else keeps float arithmetic on half storage: the
+ * activations (exp, log), softmax, norms' statistics and pooling sums lose too much in half for the
+ * little time they take. The gemm's half code uses operators and scalar half loads only, never half
+ * vector builtins (vloadN on half, convert_halfN, mad on halfN), which some drivers' libraries lack.
  *
  * Speed. Convolutions and per-point matrix products are one tiled GEMM (gemm below: local-memory
  * tiles, a register block per work-item, tile sizes fixed at build time by -D so the compiler unrolls
@@ -18,6 +25,12 @@
 #include "opencl_internal.h"
 
 const char tg_ocl_prelude_source[] =
+    "#ifdef TG_HALF_COMPUTE\n"
+    "#pragma OPENCL EXTENSION cl_khr_fp16 : enable\n"
+    "#ifndef TG_HALF\n"
+    "#define TG_HALF\n"
+    "#endif\n"
+    "#endif\n"
     "#ifdef TG_HALF\n"
     "typedef half store_t;\n"
     "#define LD(p, i) vload_half((size_t)(i), (p))\n"
@@ -43,6 +56,19 @@ const char tg_ocl_prelude_source[] =
 const char tg_ocl_gemm_source[] =
     "#define CAT2(a, b) a##b\n"
     "#define CAT(a, b) CAT2(a, b)\n"
+    /* real_t (REAL): the type the gemm multiplies and adds in; LDR reads a stored element as one. MAD is
+     * written out for half: an expression contracts to an FMA all the same (OpenCL's default
+     * FP_CONTRACT), and needs no half builtin. */
+    "#ifdef TG_HALF_COMPUTE\n"
+    "#define REAL half\n"
+    "#define LDR(p, i) ((p)[i])\n"
+    "#define MAD(a, b, c) ((a) * (b) + (c))\n"
+    "#else\n"
+    "#define REAL float\n"
+    "#define LDR(p, i) LD(p, i)\n"
+    "#define MAD(a, b, c) mad(a, b, c)\n"
+    "#endif\n"
+    "typedef REAL real_t;\n"
     "#define EPILOGUE(s, m, p) {\\\n"
     "      size_t o = (size_t)out + ((size_t)n * M + (m)) * hw + (p);\\\n"
     "      if (mode == 1) s += LD(A, o);\\\n"
@@ -53,8 +79,18 @@ const char tg_ocl_gemm_source[] =
     /* The vector form, for CPUs: no local memory or barriers (a CPU's caches do that job, and a
      * barrier makes PoCL keep per-work-item state in memory); each work-item owns RM rows times VW
      * consecutive points, one vector register per row, and broadcasts each weight. */
-    "typedef CAT(float, VW) vec_t;\n"
-    "#ifdef TG_HALF\n"
+    "typedef CAT(REAL, VW) vec_t;\n"
+    /* a private array of VW reals seen as one vector (aligned as the vector type needs) */
+    "#define LANES(name) __attribute__((aligned(sizeof(vec_t)))) real_t name[VW]\n"
+    "#define AS_VEC(arr) (*(vec_t *)(arr))\n"
+    "#ifdef TG_HALF_COMPUTE\n"
+    "vec_t vld_real(__global const half *p) {\n"
+    "  LANES(t);\n"
+    "  for (int j = 0; j < VW; j++) t[j] = p[j];\n"
+    "  return AS_VEC(t);\n"
+    "}\n"
+    "#define VLD(p, i) vld_real((p) + (i))\n"
+    "#elif defined(TG_HALF)\n"
     "#define VLD(p, i) CAT(vload_half, VW)(0, (p) + (i))\n"
     "#else\n"
     "#define VLD(p, i) CAT(vload, VW)(0, (p) + (i))\n"
@@ -67,24 +103,24 @@ const char tg_ocl_gemm_source[] =
     /* rows past M repeat the last one: computed, never stored */
     "  for (int i = 0; i < RM; i++) arow[i] = a + min(m0 + i, M - 1) * a_sm;\n"
     "  vec_t acc[RM];\n"
-    "  for (int i = 0; i < RM; i++) acc[i] = (vec_t)(0.0f);\n"
+    "  for (int i = 0; i < RM; i++) acc[i] = (vec_t)((real_t)0.0f);\n"
     "  if (p0 + VW <= hw) {\n"
     "    for (int k = 0; k < K; k++) {\n"
     "      vec_t bv = VLD(A, bn + (size_t)k * hw + p0);\n"
-    "      for (int i = 0; i < RM; i++) acc[i] = mad((vec_t)(LD(W, arow[i] + k * a_sk)), bv, acc[i]);\n"
+    "      for (int i = 0; i < RM; i++) acc[i] = MAD((vec_t)(LDR(W, arow[i] + k * a_sk)), bv, acc[i]);\n"
     "    }\n"
     "  } else {\n"
-    "    float part[VW];\n"
+    "    LANES(part);\n"
     "    for (int k = 0; k < K; k++) {\n"
-    "      for (int j = 0; j < VW; j++) part[j] = p0 + j < hw ? LD(A, bn + (size_t)k * hw + p0 + j) : 0.0f;\n"
-    "      vec_t bv = CAT(vload, VW)(0, part);\n"
-    "      for (int i = 0; i < RM; i++) acc[i] = mad((vec_t)(LD(W, arow[i] + k * a_sk)), bv, acc[i]);\n"
+    "      for (int j = 0; j < VW; j++) part[j] = p0 + j < hw ? LDR(A, bn + (size_t)k * hw + p0 + j) : (real_t)0.0f;\n"
+    "      vec_t bv = AS_VEC(part);\n"
+    "      for (int i = 0; i < RM; i++) acc[i] = MAD((vec_t)(LDR(W, arow[i] + k * a_sk)), bv, acc[i]);\n"
     "    }\n"
     "  }\n"
     "  for (int i = 0; i < RM && m0 + i < M; i++) {\n"
-    "    float sums[VW];\n"
-    "    CAT(vstore, VW)(acc[i], 0, sums);\n"
-    "    for (int j = 0; j < VW && p0 + j < hw; j++) { float s = sums[j]; EPILOGUE(s, m0 + i, p0 + j) }\n"
+    "    LANES(sums);\n"
+    "    AS_VEC(sums) = acc[i];\n"
+    "    for (int j = 0; j < VW && p0 + j < hw; j++) { float s = (float)sums[j]; EPILOGUE(s, m0 + i, p0 + j) }\n"
     "  }\n"
     "}\n"
     "#else\n"
@@ -93,29 +129,29 @@ const char tg_ocl_gemm_source[] =
     "__kernel __attribute__((reqd_work_group_size(WGX, WGY, 1)))\n"
     "void gemm(__global const store_t *W, __global store_t *A, int a, int a_sm, int a_sk, int b, int out,\n"
     "          int M, int K, int hw, int mode, int scale, int bias, int act, int mask) {\n"
-    "  __local float As[TK][TM];\n"
-    "  __local float Bs[TK][TN];\n"
+    "  __local real_t As[TK][TM];\n"
+    "  __local real_t Bs[TK][TN];\n"
     "  const int tx = get_local_id(0), ty = get_local_id(1), n = get_global_id(2);\n"
     "  const int lid = ty * WGX + tx;\n"
     "  const int p0 = get_group_id(0) * TN, m0 = get_group_id(1) * TM;\n"
     "  const size_t bn = (size_t)b + (size_t)n * K * hw;\n"
-    "  float acc[RM][RN];\n"
-    "  for (int i = 0; i < RM; i++) for (int j = 0; j < RN; j++) acc[i][j] = 0.0f;\n"
+    "  real_t acc[RM][RN];\n"
+    "  for (int i = 0; i < RM; i++) for (int j = 0; j < RN; j++) acc[i][j] = (real_t)0.0f;\n"
     "  for (int k0 = 0; k0 < K; k0 += TK) {\n"
     "    for (int i = lid; i < TM * TK; i += WGX * WGY) {\n"
     "      int kk = i % TK, mm = i / TK, m = m0 + mm, k = k0 + kk;\n"
-    "      As[kk][mm] = m < M && k < K ? LD(W, a + m * a_sm + k * a_sk) : 0.0f;\n"
+    "      As[kk][mm] = m < M && k < K ? LDR(W, a + m * a_sm + k * a_sk) : (real_t)0.0f;\n"
     "    }\n"
     "    for (int i = lid; i < TN * TK; i += WGX * WGY) {\n"
     "      int pp = i % TN, kk = i / TN, p = p0 + pp, k = k0 + kk;\n"
-    "      Bs[kk][pp] = p < hw && k < K ? LD(A, bn + (size_t)k * hw + p) : 0.0f;\n"
+    "      Bs[kk][pp] = p < hw && k < K ? LDR(A, bn + (size_t)k * hw + p) : (real_t)0.0f;\n"
     "    }\n"
     "    barrier(CLK_LOCAL_MEM_FENCE);\n"
     "    for (int kk = 0; kk < TK; kk++) {\n"
-    "      float av[RM], bv[RN];\n"
+    "      real_t av[RM], bv[RN];\n"
     "      for (int i = 0; i < RM; i++) av[i] = As[kk][ty + i * WGY];\n"
     "      for (int j = 0; j < RN; j++) bv[j] = Bs[kk][tx + j * WGX];\n"
-    "      for (int i = 0; i < RM; i++) for (int j = 0; j < RN; j++) acc[i][j] = mad(av[i], bv[j], acc[i][j]);\n"
+    "      for (int i = 0; i < RM; i++) for (int j = 0; j < RN; j++) acc[i][j] = MAD(av[i], bv[j], acc[i][j]);\n"
     "    }\n"
     "    barrier(CLK_LOCAL_MEM_FENCE);\n"
     "  }\n"
@@ -125,7 +161,7 @@ const char tg_ocl_gemm_source[] =
     "    for (int j = 0; j < RN; j++) {\n"
     "      int p = p0 + tx + j * WGX;\n"
     "      if (p >= hw) continue;\n"
-    "      float s = acc[i][j];\n"
+    "      float s = (float)acc[i][j];\n"
     "      EPILOGUE(s, m, p)\n"
     "    }\n"
     "  }\n"

@@ -258,18 +258,27 @@ static void ocl_destroy(tg_backend_context *cx) {
     free(cx);
 }
 
+cl_int tg_ocl_build_from_source(cl_context cl, cl_device_id device, cl_uint count, const char *const *sources,
+                                const char *options, cl_program *program) {
+    cl_int st = CL_SUCCESS;
+    *program = clCreateProgramWithSource(cl, count, (const char **)sources, NULL, &st);
+    if (!*program)
+        return st != CL_SUCCESS ? st : CL_OUT_OF_HOST_MEMORY;
+    return clBuildProgram(*program, 1, &device, options, NULL, NULL);
+}
+
+tg_ocl_builder_fn tg_ocl_build_program = tg_ocl_build_from_source;
+
 /* Compiles the kernels; a failed build's log is flattened into the one-line error. */
 static bool build_program(tg_backend_context *cx, char *err, size_t errlen) {
-    const char *src[3] = {tg_ocl_prelude_source, tg_ocl_gemm_source, tg_ocl_kernel_source};
-    cl_int st = CL_SUCCESS;
+    const char *const src[3] = {tg_ocl_prelude_source, tg_ocl_gemm_source, tg_ocl_kernel_source};
     char options[256];
-    tg_ocl_build_options(&cx->tiles, cx->half_storage, options, sizeof options);
-    cx->program = clCreateProgramWithSource(cx->cl, 3, src, NULL, &st);
-    if (st != CL_SUCCESS) {
+    tg_ocl_build_options(&cx->tiles, cx->half_storage, cx->half_compute, options, sizeof options);
+    const cl_int st = tg_ocl_build_program(cx->cl, cx->device, 3, src, options, &cx->program);
+    if (!cx->program) {
         tg_set_err(err, errlen, "opencl: creating the kernel program failed (%s)", tg_ocl_status_name(st));
         return false;
     }
-    st = clBuildProgram(cx->program, 1, &cx->device, options, NULL, NULL);
     if (st != CL_SUCCESS) {
         char log[512] = "";
         clGetProgramBuildInfo(cx->program, cx->device, CL_PROGRAM_BUILD_LOG, sizeof log - 1, log, NULL);
@@ -327,7 +336,7 @@ static bool upload_weights(tg_backend_context *cx, cl_ulong max_alloc, char *err
     return true;
 }
 
-static bool device_has_extension(cl_device_id device, const char *name) {
+bool tg_ocl_device_has_extension(cl_device_id device, const char *name) {
     size_t size = 0;
     if (clGetDeviceInfo(device, CL_DEVICE_EXTENSIONS, 0, NULL, &size) != CL_SUCCESS || size == 0)
         return false;
@@ -343,9 +352,15 @@ static bool device_has_extension(cl_device_id device, const char *name) {
     return found;
 }
 
-/* useFP16Storage and useFP16 (KataGo's keys, auto|true|false). Half storage halves the memory traffic,
- * which GPUs are bound by, while CPUs (PoCL) pay for the conversions: auto is half on GPUs only.
- * Arithmetic is always FP32 here: useFP16 = true asks for cl_khr_fp16 and then means half storage. */
+tg_ocl_extension_fn tg_ocl_has_extension = tg_ocl_device_has_extension;
+
+/* useFP16Storage and useFP16 (KataGo's keys, auto|true|false).
+ * Storage: half storage halves the memory traffic, which GPUs are bound by, while CPUs (PoCL) pay for
+ * the conversions: auto is half on GPUs only.
+ * Arithmetic: useFP16 = true is half arithmetic in the gemm (kernels.c), which needs cl_khr_fp16 and
+ * half storage (it overrides useFP16Storage = false: the half gemm reads halves). auto asks the tuner
+ * on a GPU with cl_khr_fp16 and half storage (FP16 only where its gemm times faster; it costs some
+ * accuracy, so it must pay for it), and is FP32 elsewhere: CPUs emulate half arithmetic, if at all. */
 static bool choose_precision(const tg_host *host, tg_backend_context *cx, char *err, size_t errlen) {
     const char *storage = "auto", *compute = "auto";
     char why[256] = "";
@@ -357,7 +372,8 @@ static bool choose_precision(const tg_host *host, tg_backend_context *cx, char *
     }
     cl_device_type type = 0;
     clGetDeviceInfo(cx->device, CL_DEVICE_TYPE, sizeof type, &type, NULL);
-    if (strcmp(compute, "true") == 0 && !device_has_extension(cx->device, "cl_khr_fp16")) {
+    const bool gpu = (type & CL_DEVICE_TYPE_GPU) != 0, fp16 = tg_ocl_has_extension(cx->device, "cl_khr_fp16");
+    if (strcmp(compute, "true") == 0 && !fp16) {
         tg_set_err(err, errlen,
                        "opencl: useFP16 = true, but device %d (%s) has no cl_khr_fp16; set useFP16 = auto, or "
                        "useFP16Storage = true for half storage with FP32 arithmetic",
@@ -365,9 +381,27 @@ static bool choose_precision(const tg_host *host, tg_backend_context *cx, char *
         return false;
     }
     if (strcmp(storage, "auto") == 0)
-        cx->half_storage = strcmp(compute, "true") == 0 || (type & CL_DEVICE_TYPE_GPU) != 0;
+        cx->half_storage = gpu;
     else
         cx->half_storage = strcmp(storage, "true") == 0;
+    if (strcmp(compute, "true") == 0) {
+        cx->precision_asked = TG_OCL_HALF;
+        snprintf(cx->precision_why, sizeof cx->precision_why, "useFP16 = true%s",
+                 strcmp(storage, "false") == 0 ? ", which stores halves whatever useFP16Storage says" : "");
+        cx->half_storage = true;
+    } else if (strcmp(compute, "false") == 0) {
+        cx->precision_asked = TG_OCL_FLOAT;
+        snprintf(cx->precision_why, sizeof cx->precision_why, "useFP16 = false");
+    } else if (!gpu || !fp16 || !cx->half_storage) {
+        cx->precision_asked = TG_OCL_FLOAT;
+        snprintf(cx->precision_why, sizeof cx->precision_why, "useFP16 = auto, and %s",
+                 !gpu    ? "the device is not a GPU"
+                 : !fp16 ? "the device has no cl_khr_fp16"
+                         : "useFP16Storage = false");
+    } else {
+        cx->precision_asked = TG_OCL_HALF_AUTO; /* tg_ocl_tune() decides and says why */
+    }
+    cx->half_compute = cx->precision_asked == TG_OCL_HALF;
     cx->elem_size = cx->half_storage ? sizeof(uint16_t) : sizeof(float);
     return true;
 }
@@ -455,12 +489,14 @@ static tg_backend_context *ocl_create(const tg_host *host, const tg_model *model
         ocl_destroy(cx);
         return NULL;
     }
+    tg_host_log(host, TG_LOG_INFO, "opencl: %s arithmetic with %s storage (%s)", cx->half_compute ? "FP16" : "FP32",
+                cx->half_storage ? "FP16" : "FP32", cx->precision_why);
     tg_host_log(host, TG_LOG_INFO,
              "opencl: model %s (version %d, %d trunk blocks x %d channels%s) on device %d (%s), board tensor %dx%d, "
-             "batch up to %d, %s storage, %.1f MiB weights, %.1f MiB activations per thread",
+             "batch up to %d, %s arithmetic, %s storage, %.1f MiB weights, %.1f MiB activations per thread",
              model->name ? model->name : "?", (int)model->version, (int)model->trunk.num_blocks,
              (int)model->trunk.channels, model->has_transformer ? ", transformer" : "", index, cx->device_name,
-             cx->nn_x, cx->nn_y, cx->max_batch, cx->half_storage ? "FP16" : "FP32",
+             cx->nn_x, cx->nn_y, cx->max_batch, cx->half_compute ? "FP16" : "FP32", cx->half_storage ? "FP16" : "FP32",
              (double)(cx->weight_floats * cx->elem_size) / 1048576.0,
              (double)(cx->arena_floats * cx->elem_size) / 1048576.0);
     return cx;
@@ -562,8 +598,9 @@ static const tg_backend ocl_backend = {
     .struct_size = sizeof(tg_backend),
     .abi_version = TG_BACKEND_ABI_VERSION,
     .name = "opencl",
-    .description = "FP32 arithmetic, FP32 or FP16 storage, on any OpenCL 1.2 device (GPUs, or PoCL on the CPU)",
-    .capabilities = TG_BACKEND_CAP_FP32 | TG_BACKEND_CAP_GPU,
+    .description = "FP32 or FP16 arithmetic (cl_khr_fp16), FP32 or FP16 storage, on any OpenCL 1.2 device (GPUs, "
+                   "or PoCL on the CPU)",
+    .capabilities = TG_BACKEND_CAP_FP32 | TG_BACKEND_CAP_FP16 | TG_BACKEND_CAP_GPU,
     .probe = ocl_probe,
     .list_devices = ocl_list_devices,
     .create = ocl_create,

@@ -50,8 +50,35 @@ typedef struct tg_ocl_tiles {
     int tm, tn, tk, rm, rn, vw;
 } tg_ocl_tiles;
 
-/* The -D options that build the program for tiles and storage. */
-void tg_ocl_build_options(const tg_ocl_tiles *tiles, bool half_storage, char *buf, size_t buflen);
+/* The arithmetic of the gemm (storage is the context's half_storage; half arithmetic implies it). */
+enum tg_ocl_precision {
+    TG_OCL_FLOAT,     /* FP32 arithmetic */
+    TG_OCL_HALF,      /* FP16 arithmetic in the gemm (cl_khr_fp16) */
+    TG_OCL_HALF_AUTO, /* asked of the tuner: FP16 where its gemm times faster than the FP32 one */
+};
+
+/* The -D options that build the program for tiles, storage and arithmetic (half_compute: FP16). */
+void tg_ocl_build_options(const tg_ocl_tiles *tiles, bool half_storage, bool half_compute, char *buf, size_t buflen);
+
+/* Creates and builds a program from sources for one device, as clCreateProgramWithSource and
+ * clBuildProgram do; *program is set whenever it was created (the caller releases it, and reads its
+ * build log on failure). Returns the first failing status. */
+typedef cl_int (*tg_ocl_builder_fn)(cl_context cl, cl_device_id device, cl_uint count, const char *const *sources,
+                                    const char *options, cl_program *program);
+/* Whether the device lists the extension (a whole word of CL_DEVICE_EXTENSIONS). */
+typedef bool (*tg_ocl_extension_fn)(cl_device_id device, const char *name);
+
+/* Every build and extension query of the plugin goes through these. They are pointers, set once before
+ * the plugin runs, for tests/opencl_half_module.c: it builds the plugin with a builder that compiles
+ * FP16 kernels offline (to SPIR, with clang) and an extension query that reports cl_khr_fp16, so that
+ * half arithmetic is tested on a driver (PoCL on a CPU) whose own compiler has no half support.
+ * Nothing in the plugin changes them. */
+extern tg_ocl_builder_fn tg_ocl_build_program;
+extern tg_ocl_extension_fn tg_ocl_has_extension;
+/* Their defaults, for a replacement that handles only some cases. */
+cl_int tg_ocl_build_from_source(cl_context cl, cl_device_id device, cl_uint count, const char *const *sources,
+                                const char *options, cl_program *program);
+bool tg_ocl_device_has_extension(cl_device_id device, const char *name);
 
 /* The global and local sizes of a gemm launch (local unused by the vector form). */
 void tg_ocl_gemm_range(const tg_ocl_tiles *tiles, int M, int hw, int batch, size_t global[3], size_t local[3]);
@@ -85,6 +112,9 @@ struct tg_backend_context {
     cl_program program;
     cl_mem weights_mem;
     bool half_storage; /* useFP16Storage: W and A hold halves */
+    enum tg_ocl_precision precision_asked; /* useFP16, resolved against the device by choose_precision */
+    bool half_compute;                      /* the outcome (after tuning for TG_OCL_HALF_AUTO) */
+    char precision_why[192];                /* why, for the log: "useFP16 = true" */
     size_t elem_size;  /* sizeof one stored element: 2 or 4 */
     tg_ocl_tiles tiles;
     tg_ocl_weight *weights; /* sorted by host pointer after create() */
@@ -122,10 +152,11 @@ const char *tg_ocl_status_name(cl_int status);
  * Returns false with err set ("opencl: ..."). */
 bool tg_ocl_plan(tg_backend_context *context, char *err, size_t errlen);
 
-/* Sets context->tiles for its device, model shapes and storage: from the file for them in dir when
- * that is intact and current, else by timing candidates on the device (then the file is rewritten).
- * dir NULL: no file. The context's cl context and device must exist. False only when no candidate
- * runs at all (err set). */
+/* Sets context->tiles for its device, model shapes and storage, and context->half_compute (for
+ * TG_OCL_HALF_AUTO, whether the FP16 gemm timed faster; with precision_why saying so): from the file
+ * for them in dir when that is intact and current, else by timing candidates on the device (then the
+ * file is rewritten). dir NULL: no file. The context's cl context and device must exist. False only
+ * when no candidate runs at all (err set). */
 bool tg_ocl_tune(tg_backend_context *context, const char *dir, char *err, size_t errlen);
 
 /* Runs one batch on handle as backend.h's evaluate() describes. */

@@ -1,9 +1,10 @@
 /* Chooses the gemm kernel's tile sizes for one device and one network: times a handful of candidate
  * tilings on the network's own matrix shapes, and keeps the winner in a small file per device and
- * shape set so later runs skip the timing.
+ * shape set so later runs skip the timing. Asked to (useFP16 = auto on a GPU with cl_khr_fp16), it
+ * times every candidate in FP32 and in FP16 arithmetic alike and chooses the arithmetic too.
  *
  * The file is a cache, never trusted: it names its format version and the full key it was made for
- * (device, driver, storage type, shapes), and ends with a checksum of everything above it. A file that
+ * (device, driver, storage type, arithmetic asked, shapes), and ends with a checksum of everything above it. A file that
  * fails any check, or names tiles outside the candidate list, is reported, re-tuned and rewritten.
  * Writes go to a temporary file renamed into place, so a crash leaves the old file or the new one. */
 #include <errno.h>
@@ -18,8 +19,9 @@
 #include "opencl_internal.h"
 #include "../common/host.h"
 
-/* 3: tuned at a fixed size (19x19, batch 4) whatever the board, so the key no longer names it */
-#define TUNING_FORMAT "tengen-opencl-tuning 3"
+/* 3: tuned at a fixed size (19x19, batch 4) whatever the board, so the key no longer names it.
+ * 4: the key names the arithmetic asked for, and a "compute" line holds the one chosen. */
+#define TUNING_FORMAT "tengen-opencl-tuning 4"
 #define MAX_TIMED_SHAPES 4
 /* The batch tuning runs at: big enough to fill a device a little, small enough to take milliseconds.
  * Fixed, not the context's largest batch, so one file serves every batch size. */
@@ -32,6 +34,9 @@
 #define TUNING_ROUNDS 8
 #define TUNING_MIN_ROUNDS 3
 #define TUNING_SECONDS 2.0
+/* useFP16 = auto takes FP16 arithmetic only when its best pass is at least this much faster than the
+ * FP32 one: FP16 costs accuracy, so a tie within timing noise goes to FP32. */
+#define HALF_MUST_BEAT 0.95
 
 /* Vector forms (fast on CPUs), then tiled forms (GPUs). Removing an entry needs a new TUNING_FORMAT
  * (a file naming it would be rejected anyway, but as stale rather than quietly). */
@@ -42,12 +47,13 @@ static const tg_ocl_tiles candidates[] = {
 };
 #define NUM_CANDIDATES (sizeof candidates / sizeof *candidates)
 
-void tg_ocl_build_options(const tg_ocl_tiles *t, bool half_storage, char *buf, size_t buflen) {
+void tg_ocl_build_options(const tg_ocl_tiles *t, bool half_storage, bool half_compute, char *buf, size_t buflen) {
+    const char *precision = half_compute ? " -DTG_HALF -DTG_HALF_COMPUTE" : half_storage ? " -DTG_HALF" : "";
     if (t->vw)
-        snprintf(buf, buflen, "-cl-std=CL1.2 -DVW=%d -DRM=%d%s", t->vw, t->rm, half_storage ? " -DTG_HALF" : "");
+        snprintf(buf, buflen, "-cl-std=CL1.2 -DVW=%d -DRM=%d%s", t->vw, t->rm, precision);
     else
         snprintf(buf, buflen, "-cl-std=CL1.2 -DTM=%d -DTN=%d -DTK=%d -DRM=%d -DRN=%d%s", t->tm, t->tn, t->tk, t->rm,
-                 t->rn, half_storage ? " -DTG_HALF" : "");
+                 t->rn, precision);
 }
 
 void tg_ocl_gemm_range(const tg_ocl_tiles *t, int M, int hw, int batch, size_t global[3], size_t local[3]) {
@@ -96,13 +102,17 @@ static bool is_candidate(const tg_ocl_tiles *t) {
 /* TUNING_POINTS, or more for a board larger than 19x19 (rare; those get a file of their own). */
 static int tuning_points(const tg_backend_context *cx) { return cx->hw > TUNING_POINTS ? cx->hw : TUNING_POINTS; }
 
+static const char *precision_name(enum tg_ocl_precision p) {
+    return p == TG_OCL_HALF ? "half" : p == TG_OCL_HALF_AUTO ? "auto" : "float";
+}
+
 /* Everything the best tiles depend on, as one line. */
 static void tuning_key(const tg_backend_context *cx, char *buf, size_t buflen) {
     char driver[128] = "";
     clGetDeviceInfo(cx->device, CL_DRIVER_VERSION, sizeof driver - 1, driver, NULL);
-    size_t used = (size_t)snprintf(buf, buflen, "device=%s;driver=%s;storage=%s;hw=%d;batch=%d;shapes=",
-                                   cx->device_name, driver, cx->half_storage ? "half" : "float", tuning_points(cx),
-                                   TUNING_BATCH);
+    size_t used = (size_t)snprintf(buf, buflen, "device=%s;driver=%s;storage=%s;compute=%s;hw=%d;batch=%d;shapes=",
+                                   cx->device_name, driver, cx->half_storage ? "half" : "float",
+                                   precision_name(cx->precision_asked), tuning_points(cx), TUNING_BATCH);
     for (size_t i = 0; i < cx->num_shapes && used < buflen; i++)
         used += (size_t)snprintf(buf + used, buflen - used, "%s%dx%d*%d", i ? "," : "", cx->shapes[i].m,
                                  cx->shapes[i].k, cx->shapes[i].count);
@@ -124,8 +134,18 @@ static void tuning_path(const tg_backend_context *cx, const char *dir, const cha
     snprintf(buf, buflen, "%s/%s-%016llx.txt", dir, dev, (unsigned long long)fnv1a(key, strlen(key)));
 }
 
-/* Reads tiles from path; false with why set when the file is missing, damaged or for something else. */
-static bool read_cache(const char *path, const char *key, tg_ocl_tiles *t, char *why, size_t whylen) {
+/* What a tuning file holds: the tiles, the arithmetic, and the best passes that chose it (in
+ * milliseconds, negative for an arithmetic not timed). */
+typedef struct tuning_result {
+    tg_ocl_tiles tiles;
+    bool half_compute;
+    double float_ms, half_ms;
+} tuning_result;
+
+/* Reads a result from path; false with why set when the file is missing, damaged or for something else.
+ * asked: the arithmetic the key names, which the file's must agree with. */
+static bool read_cache(const char *path, const char *key, enum tg_ocl_precision asked, tuning_result *res, char *why,
+                       size_t whylen) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         snprintf(why, whylen, "%s", strerror(errno));
@@ -161,9 +181,23 @@ static bool read_cache(const char *path, const char *key, tg_ocl_tiles *t, char 
         snprintf(why, whylen, "made for another device, driver or network (stale)");
         return false;
     }
-    if (sscanf(k + 4 + keylen + 1, "tiles %d %d %d %d %d %d", &t->tm, &t->tn, &t->tk, &t->rm, &t->rn, &t->vw) != 6 ||
+    tg_ocl_tiles *t = &res->tiles;
+    const char *line = k + 4 + keylen + 1;
+    if (sscanf(line, "tiles %d %d %d %d %d %d", &t->tm, &t->tn, &t->tk, &t->rm, &t->rn, &t->vw) != 6 ||
         !is_candidate(t)) {
         snprintf(why, whylen, "names tiles this version does not use (stale)");
+        return false;
+    }
+    char compute[8] = "";
+    line = strchr(line, '\n');
+    if (!line || sscanf(line + 1, "compute %7s %lf %lf", compute, &res->float_ms, &res->half_ms) != 3 ||
+        (strcmp(compute, "half") != 0 && strcmp(compute, "float") != 0)) {
+        snprintf(why, whylen, "has no valid compute line (damaged)");
+        return false;
+    }
+    res->half_compute = strcmp(compute, "half") == 0;
+    if (asked != TG_OCL_HALF_AUTO && res->half_compute != (asked == TG_OCL_HALF)) {
+        snprintf(why, whylen, "names %s arithmetic where %s was asked (damaged)", compute, precision_name(asked));
         return false;
     }
     return true;
@@ -185,10 +219,12 @@ static bool make_dirs(const char *dir) {
 }
 
 static void write_cache(const tg_backend_context *cx, const char *dir, const char *path, const char *key,
-                        const tg_ocl_tiles *t) {
+                        const tuning_result *res) {
     char text[16384];
-    int n = snprintf(text, sizeof text, TUNING_FORMAT "\nkey %s\ntiles %d %d %d %d %d %d\n", key, t->tm, t->tn,
-                     t->tk, t->rm, t->rn, t->vw);
+    const tg_ocl_tiles *t = &res->tiles;
+    int n = snprintf(text, sizeof text, TUNING_FORMAT "\nkey %s\ntiles %d %d %d %d %d %d\ncompute %s %.6f %.6f\n", key,
+                     t->tm, t->tn, t->tk, t->rm, t->rn, t->vw, res->half_compute ? "half" : "float", res->float_ms,
+                     res->half_ms);
     if (n < 0 || (size_t)n >= sizeof text - 40)
         return;
     snprintf(text + n, sizeof text - (size_t)n, "checksum %016llx\n", (unsigned long long)fnv1a(text, (size_t)n));
@@ -239,24 +275,22 @@ typedef struct {
     double best; /* seconds for one pass over the timed shapes; negative before the first timed pass */
 } timed_candidate;
 
-/* Builds candidate t's kernel; false when it cannot run on this device (too big a work-group or too
- * much local memory, or the compiler refuses it). */
-static bool build_candidate(tg_backend_context *cx, const tg_ocl_tiles *t, timed_candidate *tc) {
+/* Builds candidate t's kernel (in FP16 arithmetic with half); false when it cannot run on this device
+ * (too big a work-group or too much local memory, or the compiler refuses it). */
+static bool build_candidate(tg_backend_context *cx, const tg_ocl_tiles *t, bool half, timed_candidate *tc) {
     size_t max_wg = 0;
     cl_ulong local_mem = 0;
     clGetDeviceInfo(cx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg, &max_wg, NULL);
     clGetDeviceInfo(cx->device, CL_DEVICE_LOCAL_MEM_SIZE, sizeof local_mem, &local_mem, NULL);
     const size_t wgx = t->vw ? 1 : (size_t)(t->tn / t->rn), wgy = t->vw ? 1 : (size_t)(t->tm / t->rm);
-    if ((max_wg && wgx * wgy > max_wg) || (local_mem && sizeof(float) * (size_t)t->tk * (t->tm + t->tn) > local_mem))
+    const size_t real_size = half ? sizeof(uint16_t) : sizeof(float);
+    if ((max_wg && wgx * wgy > max_wg) || (local_mem && real_size * (size_t)t->tk * (t->tm + t->tn) > local_mem))
         return false;
-    const char *src[2] = {tg_ocl_prelude_source, tg_ocl_gemm_source};
+    const char *const src[2] = {tg_ocl_prelude_source, tg_ocl_gemm_source};
     char options[256];
-    tg_ocl_build_options(t, cx->half_storage, options, sizeof options);
+    tg_ocl_build_options(t, cx->half_storage, half, options, sizeof options);
     cl_int st = CL_SUCCESS;
-    tc->prog = clCreateProgramWithSource(cx->cl, 2, src, NULL, &st);
-    if (!tc->prog)
-        return false;
-    if (clBuildProgram(tc->prog, 1, &cx->device, options, NULL, NULL) != CL_SUCCESS ||
+    if (tg_ocl_build_program(cx->cl, cx->device, 2, src, options, &tc->prog) != CL_SUCCESS ||
         !(tc->kernel = clCreateKernel(tc->prog, "gemm", &st)))
         return false;
     size_t kernel_wg = 0;
@@ -293,13 +327,14 @@ static double time_pass(const tg_ocl_tiles *t, cl_kernel k, cl_command_queue q, 
     return spent;
 }
 
-/* Times every candidate and picks the fastest. On a shared or busy machine (CPU devices especially)
- * one timing can be off by 2x, so: every candidate first runs one untimed pass (some drivers compile or
- * page in on first launch), then the live candidates are timed in rounds, one pass each per round and
- * the starting candidate rotating, so a burst of load lands on all of them alike rather than on
- * whichever happened to be timed then; each keeps its fastest pass (noise only ever adds time). After
- * the first timed round, a candidate over 3x the best is dropped to save time. */
-static bool tune_now(tg_backend_context *cx, tg_ocl_tiles *winner) {
+/* Times every candidate (in each arithmetic asked: FP32, FP16 or both) and picks the fastest. On a
+ * shared or busy machine (CPU devices especially) one timing can be off by 2x, so: every candidate
+ * first runs one untimed pass (some drivers compile or page in on first launch), then the live
+ * candidates are timed in rounds, one pass each per round and the starting candidate rotating, so a
+ * burst of load lands on all of them alike rather than on whichever happened to be timed then; each
+ * keeps its fastest pass (noise only ever adds time). After the first timed round, a candidate over 3x
+ * the best is dropped to save time. Both arithmetics run in the same rounds, for the same reason. */
+static bool tune_now(tg_backend_context *cx, tuning_result *res) {
     tg_ocl_shape shapes[MAX_TIMED_SHAPES];
     const size_t num = pick_shapes(cx, shapes);
     const int batch = TUNING_BATCH, hw = tuning_points(cx);
@@ -333,17 +368,21 @@ static bool tune_now(tg_backend_context *cx, tg_ocl_tiles *winner) {
     cl_command_queue q = a ? clCreateCommandQueue(cx->cl, cx->device, 0, &st) : NULL;
     free(fill);
     free(halves);
-    timed_candidate tc[NUM_CANDIDATES];
+    /* entry e times candidate e % NUM_CANDIDATES in the arithmetic halfs[e / NUM_CANDIDATES] */
+    const bool halfs[2] = {cx->precision_asked == TG_OCL_HALF, true};
+    const size_t total = (cx->precision_asked == TG_OCL_HALF_AUTO ? 2 : 1) * NUM_CANDIDATES;
+    timed_candidate tc[2 * NUM_CANDIDATES];
     memset(tc, 0, sizeof tc);
     bool found = false;
     if (q) {
         const double start = now_seconds();
         size_t live = 0;
-        for (size_t c = 0; c < NUM_CANDIDATES; c++) {
-            tc[c].best = -1.0;
-            tc[c].live = build_candidate(cx, &candidates[c], &tc[c]) &&
-                         time_pass(&candidates[c], tc[c].kernel, q, w, a, shapes, num, hw, batch) >= 0.0;
-            live += tc[c].live;
+        for (size_t e = 0; e < total; e++) {
+            const tg_ocl_tiles *t = &candidates[e % NUM_CANDIDATES];
+            tc[e].best = -1.0;
+            tc[e].live = build_candidate(cx, t, halfs[e / NUM_CANDIDATES], &tc[e]) &&
+                         time_pass(t, tc[e].kernel, q, w, a, shapes, num, hw, batch) >= 0.0;
+            live += tc[e].live;
         }
         const double timing_start = now_seconds();
         double best = -1.0;
@@ -351,50 +390,69 @@ static bool tune_now(tg_backend_context *cx, tg_ocl_tiles *winner) {
             /* past the minimum rounds, stop once the time allowed is used up */
             if (round >= TUNING_MIN_ROUNDS && now_seconds() - timing_start > TUNING_SECONDS)
                 break;
-            for (size_t n = 0; n < NUM_CANDIDATES; n++) {
-                const size_t c = (n + (size_t)round * 3) % NUM_CANDIDATES;
-                if (!tc[c].live)
+            for (size_t n = 0; n < total; n++) {
+                const size_t e = (n + (size_t)round * 3) % total;
+                if (!tc[e].live)
                     continue;
-                const double s = time_pass(&candidates[c], tc[c].kernel, q, w, a, shapes, num, hw, batch);
+                const double s =
+                    time_pass(&candidates[e % NUM_CANDIDATES], tc[e].kernel, q, w, a, shapes, num, hw, batch);
                 if (s < 0.0) {
-                    tc[c].live = false;
+                    tc[e].live = false;
                     live--;
                     continue;
                 }
-                if (tc[c].best < 0.0 || s < tc[c].best)
-                    tc[c].best = s;
+                if (tc[e].best < 0.0 || s < tc[e].best)
+                    tc[e].best = s;
                 if (best < 0.0 || s < best)
                     best = s;
             }
-            for (size_t c = 0; c < NUM_CANDIDATES && round == 0; c++)
-                if (tc[c].live && tc[c].best > 3.0 * best) {
-                    tc[c].live = false;
+            for (size_t e = 0; e < total && round == 0; e++)
+                if (tc[e].live && tc[e].best > 3.0 * best) {
+                    tc[e].live = false;
                     live--;
                 }
         }
-        size_t win = NUM_CANDIDATES;
-        for (size_t c = 0; c < NUM_CANDIDATES; c++) {
+        /* the fastest entry of each arithmetic timed */
+        size_t win[2] = {total, total};
+        for (size_t e = 0; e < total; e++) {
             char what[128];
-            describe(&candidates[c], what, sizeof what);
-            tg_host_log(cx->host, TG_LOG_DEBUG, "opencl: matrix kernel %s: %.3f ms%s", what, tc[c].best * 1e3,
-                     tc[c].best < 0.0 ? " (does not run)" : tc[c].live ? "" : " (dropped after one round)");
-            if (tc[c].best > 0.0 && (win == NUM_CANDIDATES || tc[c].best < tc[win].best))
-                win = c;
+            const size_t p = e / NUM_CANDIDATES;
+            describe(&candidates[e % NUM_CANDIDATES], what, sizeof what);
+            tg_host_log(cx->host, TG_LOG_DEBUG, "opencl: matrix kernel %s, %s arithmetic: %.3f ms%s", what,
+                        halfs[p] ? "FP16" : "FP32", tc[e].best * 1e3,
+                        tc[e].best < 0.0 ? " (does not run)" : tc[e].live ? "" : " (dropped after one round)");
+            if (tc[e].best > 0.0 && (win[p] == total || tc[e].best < tc[win[p]].best))
+                win[p] = e;
         }
-        found = win < NUM_CANDIDATES;
-        if (found)
-            *winner = candidates[win];
-        char what[128];
-        describe(winner, what, sizeof what);
-        if (found)
-            tg_host_log(cx->host, TG_LOG_INFO, "opencl: tuned the matrix kernel for %s in %.1f s (%.1f s timing): %s",
-                     cx->device_name, now_seconds() - start, now_seconds() - timing_start, what);
+        /* in auto, entries 0.. are FP32 and NUM_CANDIDATES.. FP16; otherwise all are the one asked */
+        size_t chosen = win[0];
+        if (total > NUM_CANDIDATES) {
+            res->float_ms = win[0] < total ? tc[win[0]].best * 1e3 : -1.0;
+            res->half_ms = win[1] < total ? tc[win[1]].best * 1e3 : -1.0;
+            if (win[1] < total && (win[0] == total || tc[win[1]].best < HALF_MUST_BEAT * tc[win[0]].best))
+                chosen = win[1];
+        } else {
+            const double ms = win[0] < total ? tc[win[0]].best * 1e3 : -1.0;
+            res->float_ms = halfs[0] ? -1.0 : ms;
+            res->half_ms = halfs[0] ? ms : -1.0;
+        }
+        found = chosen < total;
+        if (found) {
+            res->tiles = candidates[chosen % NUM_CANDIDATES];
+            res->half_compute = halfs[chosen / NUM_CANDIDATES];
+            char what[128];
+            describe(&res->tiles, what, sizeof what);
+            tg_host_log(cx->host, TG_LOG_INFO,
+                        "opencl: tuned the matrix kernel for %s in %.1f s (%.1f s timing): %s, %s arithmetic",
+                        cx->device_name, now_seconds() - start, now_seconds() - timing_start, what,
+                        res->half_compute ? "FP16" : "FP32");
+        }
     }
-    for (size_t c = 0; c < NUM_CANDIDATES; c++) {
-        if (tc[c].kernel)
-            clReleaseKernel(tc[c].kernel);
-        if (tc[c].prog)
-            clReleaseProgram(tc[c].prog);
+    for (size_t e = 0; e < total; e++) {
+        if (tc[e].kernel)
+            clReleaseKernel(tc[e].kernel);
+        if (tc[e].prog)
+            clReleaseProgram(tc[e].prog);
     }
     if (q)
         clReleaseCommandQueue(q);
@@ -405,27 +463,47 @@ static bool tune_now(tg_backend_context *cx, tg_ocl_tiles *winner) {
     return found;
 }
 
+/* Applies a result to the context; for useFP16 = auto, says in precision_why what decided it. */
+static void apply(tg_backend_context *cx, const tuning_result *res, bool from_file) {
+    cx->tiles = res->tiles;
+    cx->half_compute = res->half_compute;
+    if (cx->precision_asked != TG_OCL_HALF_AUTO)
+        return;
+    const char *when = from_file ? " (tuning file)" : "";
+    if (res->float_ms > 0.0 && res->half_ms > 0.0)
+        snprintf(cx->precision_why, sizeof cx->precision_why,
+                 "useFP16 = auto: the matrix kernel timed %.3f ms in FP16 against %.3f ms in FP32%s%s", res->half_ms,
+                 res->float_ms, res->half_compute ? "" : ", not enough faster", when);
+    else
+        snprintf(cx->precision_why, sizeof cx->precision_why, "useFP16 = auto: only the %s matrix kernel runs here%s",
+                 res->half_compute ? "FP16" : "FP32", when);
+}
+
 bool tg_ocl_tune(tg_backend_context *cx, const char *dir, char *err, size_t errlen) {
     char key[8192], path[4096] = "";
     tuning_key(cx, key, sizeof key);
+    tuning_result res = {.float_ms = -1.0, .half_ms = -1.0};
     if (dir && *dir) {
         tuning_path(cx, dir, key, path, sizeof path);
         char why[256];
-        if (read_cache(path, key, &cx->tiles, why, sizeof why)) {
+        if (read_cache(path, key, cx->precision_asked, &res, why, sizeof why)) {
             char what[128];
-            describe(&cx->tiles, what, sizeof what);
-            tg_host_log(cx->host, TG_LOG_DEBUG, "opencl: matrix kernel %s, from %s", what, path);
+            describe(&res.tiles, what, sizeof what);
+            tg_host_log(cx->host, TG_LOG_DEBUG, "opencl: matrix kernel %s, %s arithmetic, from %s", what,
+                        res.half_compute ? "FP16" : "FP32", path);
+            apply(cx, &res, true);
             return true;
         }
         if (access(path, F_OK) == 0)
             tg_host_log(cx->host, TG_LOG_WARNING, "opencl: ignoring the tuning file %s: %s; tuning again", path, why);
     }
-    if (!tune_now(cx, &cx->tiles)) {
-        tg_set_err(err, errlen, "opencl: no matrix kernel configuration builds and runs on device %d (%s)",
-                       cx->device_index, cx->device_name);
+    if (!tune_now(cx, &res)) {
+        tg_set_err(err, errlen, "opencl: no matrix kernel configuration builds and runs on device %d (%s)%s",
+                       cx->device_index, cx->device_name, cx->half_compute ? " in FP16 arithmetic" : "");
         return false;
     }
+    apply(cx, &res, false);
     if (*path)
-        write_cache(cx, dir, path, key, &cx->tiles);
+        write_cache(cx, dir, path, key, &res);
     return true;
 }
