@@ -12,6 +12,7 @@
 
 #include "front/benchmark.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -37,6 +38,7 @@
 
 enum { BENCH_DEFAULT_VISITS = 200, BENCH_DEFAULT_POSITIONS = 10, BENCH_MAX_THREAD_COUNTS = 32 };
 static const char bench_default_threads[] = "1,2,4,8";
+#define BENCH_DEFAULT_SECONDS_PER_MOVE 5.0
 
 /* A 19x19 opening and early middle game (66 moves: corner approaches and enclosures, a few
  * exchanges on the sides), written for this benchmark. Black to play at every even move count. */
@@ -56,6 +58,7 @@ typedef struct bench_options {
     const char *overrides;
     const char *threads;
     const char *sgf_path;
+    double seconds_per_move;
     long visits;
     long positions;
 } bench_options;
@@ -77,8 +80,9 @@ static void bench_usage(FILE *f) {
                "  -t THREADS    comma-separated numSearchThreads values to try (default %s)\n"
                "  -v VISITS     visits per search (default %d)\n"
                "  -n POSITIONS  positions taken from the game, spread evenly over it (default %d)\n"
-               "  -sgf FILE     take the positions from this game (default: a built-in 19x19 game)\n",
-            bench_default_threads, BENCH_DEFAULT_VISITS, BENCH_DEFAULT_POSITIONS);
+               "  -sgf FILE     take the positions from this game (default: a built-in 19x19 game)\n"
+               "  -time SECONDS the time per move you play with, for the recommendation (default %g)\n",
+            bench_default_threads, BENCH_DEFAULT_VISITS, BENCH_DEFAULT_POSITIONS, BENCH_DEFAULT_SECONDS_PER_MOVE);
 }
 
 static bool bench_parse_options(int argc, char **argv, bench_options *o) {
@@ -108,6 +112,12 @@ static bool bench_parse_options(int argc, char **argv, bench_options *o) {
         else if (!strcmp(a, "-v") || !strcmp(a, "-visits")) {
             if (!tg_parse_long(val, 1, 100000000L, &o->visits)) {
                 fprintf(stderr, "tengen benchmark: -v wants a visit count from 1 to 100000000, not '%s'\n", val);
+                return false;
+            }
+        } else if (!strcmp(a, "-time") || !strcmp(a, "-i")) {
+            if (!tg_parse_double(val, 0.0, 1e6, &o->seconds_per_move)) {
+                fprintf(stderr, "tengen benchmark: -time wants seconds per move above 0 and up to 1000000, not '%s'\n",
+                        val);
                 return false;
             }
         } else if (!strcmp(a, "-n") || !strcmp(a, "-numpositions")) {
@@ -151,7 +161,19 @@ static double now_seconds(void) {
 
 static double ratio(double x, double base) { return base > 0 ? x / base : 0.0; }
 
-static void print_result(const bench_result *r, const bench_result *base) {
+/* KataGo's rough model of what a thread count is worth in a game at seconds_per_move (its benchmark
+ * recommends by it, from its author's test matches): each doubling of visits/s gains about 250 Elo,
+ * and each search thread costs about 7 Elo at 800 visits per move, less with more visits, because
+ * virtual losses make the search less selective. Only differences between counts mean anything. */
+static double elo_effect(const bench_result *r, double seconds_per_move) {
+    const double vps = r->visits / r->seconds;
+    if (!(vps > 0))
+        return -1e9;
+    const double visits_per_move = vps * seconds_per_move;
+    return 250.0 * log2(vps) - r->threads * 7.0 * pow(1600.0 / (800.0 + visits_per_move), 0.85);
+}
+
+static void print_result(const bench_result *r, const bench_result *base, double seconds_per_move) {
     double vps = r->visits / r->seconds;
     double eps = r->evals / r->seconds;
     double bps = r->batches / r->seconds;
@@ -160,9 +182,13 @@ static void print_result(const bench_result *r, const bench_result *base) {
     double base_eps = base->evals / base->seconds;
     double base_avg = base->batches ? (double)base->evals / (double)base->batches : 0.0;
     printf("numSearchThreads = %2d: %d positions, %.1f s: visits/s = %8.2f (%.2fx)  nnEvals/s = %8.2f (%.2fx)  "
-           "nnBatches/s = %8.2f  avgBatchSize = %5.2f (%.2fx)\n",
+           "nnBatches/s = %8.2f  avgBatchSize = %5.2f (%.2fx)",
            r->threads, r->positions, r->seconds, vps, ratio(vps, base_vps), eps, ratio(eps, base_eps), bps, avg,
            ratio(avg, base_avg));
+    if (r == base)
+        printf("  (EloDiff baseline)\n");
+    else
+        printf("  (EloDiff %+.0f)\n", elo_effect(r, seconds_per_move) - elo_effect(base, seconds_per_move));
     fflush(stdout);
 }
 
@@ -220,7 +246,7 @@ static bool bench_run_threads(const tg_search_params *base_params, tg_nn_evaluat
 
 int tg_benchmark_main(int argc, char **argv) {
     bench_options o = {.threads = bench_default_threads, .visits = BENCH_DEFAULT_VISITS,
-                       .positions = BENCH_DEFAULT_POSITIONS};
+                       .positions = BENCH_DEFAULT_POSITIONS, .seconds_per_move = BENCH_DEFAULT_SECONDS_PER_MOVE};
     if (!bench_parse_options(argc, argv, &o))
         return 2;
     int thread_counts[BENCH_MAX_THREAD_COUNTS];
@@ -327,7 +353,7 @@ int tg_benchmark_main(int argc, char **argv) {
         if (!bench_run_threads(&params, ev, &game, &rules, move_numbers, npos, thread_counts[i], o.visits,
                                &results[i], err, sizeof err))
             goto fail;
-        print_result(&results[i], &results[0]);
+        print_result(&results[i], &results[0], o.seconds_per_move);
     }
 
     int best = 0;
@@ -338,10 +364,24 @@ int tg_benchmark_main(int argc, char **argv) {
            results[best].visits / results[best].seconds,
            ratio(results[best].visits / results[best].seconds, results[0].visits / results[0].seconds),
            results[0].threads);
-    printf("Recommendation: set numSearchThreads = %d in the config. Each thread beyond what the hardware can\n"
-           "overlap makes the search a little weaker (virtual losses spread it), so when two counts are within a\n"
-           "few percent of each other, prefer the smaller one.\n",
-           results[best].threads);
+    /* the recommendation weighs speed against the search quality extra threads cost, as KataGo's does */
+    int rec = 0;
+    for (int i = 1; i < nthreads; i++)
+        if (elo_effect(&results[i], o.seconds_per_move) > elo_effect(&results[rec], o.seconds_per_move))
+            rec = i;
+    printf("\nEach doubling of speed is worth roughly 250 Elo; each search thread costs roughly 7 Elo at 800\n"
+           "visits per move and 2 at 5000 (virtual losses make the search less selective); KataGo's estimates.\n"
+           "For a %g-second search per move (-time):\n",
+           o.seconds_per_move);
+    for (int i = 0; i < nthreads; i++) {
+        printf("numSearchThreads = %2d: ", results[i].threads);
+        if (i == 0)
+            printf("baseline");
+        else
+            printf("%+5.0f Elo", elo_effect(&results[i], o.seconds_per_move) - elo_effect(&results[0], o.seconds_per_move));
+        printf("%s\n", i == rec ? " (recommended)" : "");
+    }
+    printf("Recommendation: set numSearchThreads = %d in the config.\n", results[rec].threads);
     for (int i = 0; i < nthreads; i++)
         if (thread_counts[i] > online && online > 0) {
             printf("Note: counts above %ld oversubscribe this machine's cores; their figures show the cost of that.\n",

@@ -7,4 +7,7 @@
 /* A decimal integer in [lo, hi] with nothing before or after it; false (out untouched) otherwise. */
 bool tg_parse_long(const char *s, long lo, long hi, long *out);
 
+/* A finite decimal number in (lo, hi] with nothing before or after it; false (out untouched) otherwise. */
+bool tg_parse_double(const char *s, double lo, double hi, double *out);
+
 #endif
