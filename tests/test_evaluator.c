@@ -154,11 +154,11 @@ static void test_defaults(const char *model) {
     tg_config_set(cfg, "nnCacheSizePowerOfTwo", "10");
     tg_nn_evaluator *ev = make_evaluator(cfg, model);
     if (ev) {
-        CHECK(tg_nn_evaluator_max_batch_size(ev) == 8); /* max(8, ((6 + 3) / 4) * 4) */
-        /* blas-cpu is a CPU backend: one server per search thread (6 by default), at most one per core */
-        const long cores = sysconf(_SC_NPROCESSORS_ONLN);
-        CHECKF(tg_nn_evaluator_num_server_threads(ev) == (cores < 6 ? cores : 6), "%d servers on %ld cores",
-               tg_nn_evaluator_num_server_threads(ev), cores);
+        /* numSearchThreads defaults to 1, as the search's own default: max(8, ((1 + 3) / 4) * 4) */
+        CHECK(tg_nn_evaluator_max_batch_size(ev) == 8);
+        /* blas-cpu is a CPU backend: one server per search thread, at most one per core */
+        CHECKF(tg_nn_evaluator_num_server_threads(ev) == 1, "%d servers for 1 search thread",
+               tg_nn_evaluator_num_server_threads(ev));
         CHECK(tg_nn_evaluator_cache_size_pow2(ev) == 10);
     }
     tg_nn_evaluator_free(ev);

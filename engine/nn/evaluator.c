@@ -345,7 +345,7 @@ static int default_servers(const tg_backend *backend, int search_threads) {
 
 static bool read_settings(tg_nn_evaluator *ev, const tg_config *cfg, char *err, size_t errlen) {
     int64_t search_threads, max_batch, servers, cache_pow2, mutex_pow2;
-    if (!tg_config_get_int(cfg, "numSearchThreads", 6, 1, 4096, &search_threads, err, errlen))
+    if (!tg_config_get_int(cfg, "numSearchThreads", 1, 1, 4096, &search_threads, err, errlen))
         return false;
     int64_t def_batch = ((search_threads + 3) / 4) * 4;
     if (def_batch < 8)
