@@ -3,8 +3,8 @@
  * It runs every layer kind a KataGo model of versions 8 to 17 can contain (ordinary, global-pooling
  * and nested-bottleneck residual blocks, transformer attention with grouped KV heads and fixed or
  * learned RoPE, SwiGLU feed-forward blocks, batch-norm or RMS-norm trunk tips, the SGF metadata
- * encoder) and is what the other backends are compared against; its 3x3 convolutions run as
- * Winograd transforms (winograd.c).
+ * encoder) and is what the other backends are compared against; its 3x3 and 5x5 convolutions run
+ * as Winograd transforms (winograd.c).
  *
  * Threads. The context holds only the model (read-only, owned by the core) and tables derived from
  * it; each handle owns all the memory an evaluation writes, so handles of one context run in

@@ -3,9 +3,10 @@
  * This is the reference other backends are checked against, so the code follows the order of
  * operations of KataGo's own CPU backend (the one that produced the reference outputs in
  * shared/reference) wherever that decides rounding: float sums in the same order, the attention
- * scale applied to the finished dot products, the -1 floor of the max pooling. The one exception is
- * speed's: 3x3 convolutions run as Winograd F(4x4, 3x3) (winograd.c), whose rounding differs from a
- * direct sum by amounts far below the reference tolerances; tg_blas_net_set_winograd turns it off. */
+ * scale applied to the finished dot products, the -1 floor of the max pooling. The exceptions are
+ * speed's: 3x3 and 5x5 convolutions run as Winograd F(4x4, 3x3) (winograd.c), and activations as
+ * vector code (vecmath.h); both round differently from a direct sum or libm by amounts far below the
+ * reference tolerances. tg_blas_net_set_winograd turns Winograd off. */
 #include "forward.h"
 #include "vecmath.h"
 #include "winograd.h"

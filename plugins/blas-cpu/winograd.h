@@ -26,7 +26,7 @@
 
 #include "tengen/model.h"
 
-/* One 3x3 convolution's weights in the transform domain. */
+/* One 3x3 or 5x5 convolution's weights in the transform domain. */
 typedef struct tg_wino_weights {
     const tg_conv_layer *layer;
     int in_c, out_c;
