@@ -221,7 +221,8 @@ def test_terminate(eng):
     check(ack == {"id": "t2", "action": "terminate_all"}, "terminate_all echo")
     pending = {"long", "long2", "q"}
     start = time.time()
-    for r in before:  # the queued turn 0 of q answers before the acknowledgement
+    # the queued turn 0 of q answers before the acknowledgement; the stopped searches only after it
+    for r in before:
         if r.get("id") in pending:
             pending.discard(r["id"])
             check(r.get("noResults") is True and r["turnNumber"] == 0, "queued turn terminated: %r" % r)

@@ -171,31 +171,42 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-/* terminate / terminate_all: queued requests answer noResults at once, running ones stop and report what
- * they have. id NULL matches every request. */
-static void terminate(engine *e, const char *id, const int64_t *turns, size_t nturns, bool has_turns) {
+static bool terminate_matches(const tg_analysis_request *r, const char *id, const int64_t *turns, size_t nturns,
+                              bool has_turns) {
+    if (id && strcmp(r->id, id) != 0)
+        return false;
+    if (!has_turns)
+        return true;
+    for (size_t k = 0; k < nturns; k++)
+        if (turns[k] == r->turn_number)
+            return true;
+    return false;
+}
+
+/* terminate / terminate_all: queued requests answer noResults at once, then ack (the action echoed) goes
+ * out, then running ones stop and report what they have, so a client always reads the acknowledgement
+ * before the results it cut short. id NULL matches every request. */
+static void terminate(engine *e, const char *id, const int64_t *turns, size_t nturns, bool has_turns, json_t *ack) {
     pthread_mutex_lock(&e->mu);
     for (size_t i = 0; i < e->num_open;) {
         tg_analysis_request *r = e->open[i];
-        bool match = !id || !strcmp(r->id, id);
-        if (match && has_turns) {
-            match = false;
-            for (size_t k = 0; k < nturns; k++)
-                match |= turns[k] == r->turn_number;
-        }
-        if (!match) {
-            i++;
-            continue;
-        }
-        int prev = atomic_exchange(&r->status, TG_AREQ_TERMINATED);
-        atomic_store(&r->stop, true);
-        if (prev == TG_AREQ_QUEUED) {
+        if (terminate_matches(r, id, turns, nturns, has_turns) && atomic_load(&r->status) == TG_AREQ_QUEUED) {
+            /* a worker takes a queued request only under mu, so it is still queued here */
+            atomic_store(&r->status, TG_AREQ_TERMINATED);
             emit(tg_analysis_no_results(r), e);
             remove_open(e, r);
             tg_analysis_request_free(r);
             continue;
         }
         i++;
+    }
+    emit(ack, e);
+    for (size_t i = 0; i < e->num_open; i++) {
+        tg_analysis_request *r = e->open[i];
+        if (terminate_matches(r, id, turns, nturns, has_turns)) {
+            atomic_store(&r->status, TG_AREQ_TERMINATED);
+            atomic_store(&r->stop, true);
+        }
     }
     pthread_mutex_unlock(&e->mu);
 }
@@ -264,9 +275,8 @@ static void handle_action(engine *e, json_t *q, const char *id, const char *acti
         bool has;
         if (!terminate_turns(e, q, id, &turns, &n, &has))
             return;
-        terminate(e, all ? NULL : json_string_value(tid), turns, n, has);
+        terminate(e, all ? NULL : json_string_value(tid), turns, n, has, json_incref(q));
         free(turns);
-        emit(json_incref(q), e);
     } else {
         emit(tg_analysis_error(NULL, NULL, "'action' field must be 'query_version' or 'query_models' or 'clear_cache' "
                                            "or 'terminate' or 'terminate_all'"),
