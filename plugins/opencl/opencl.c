@@ -188,6 +188,18 @@ static int choose_device(const tg_host *host, int thread, const device_info *dev
     return index;
 }
 
+/* Lists the devices into devs and resolves thread's among them; -1 with err set when there are none
+ * or the config names one out of range. */
+static int find_device(const tg_host *host, int thread, device_info devs[MAX_DEVICES], char *err, size_t errlen) {
+    char why[512];
+    const int count = enumerate_devices(devs, MAX_DEVICES, why, sizeof why);
+    if (count < 0) {
+        tg_set_err(err, errlen, "opencl: %s", why);
+        return -1;
+    }
+    return choose_device(host, thread, devs, count, err, errlen);
+}
+
 static bool ocl_probe(const tg_host *host, char *why, size_t whylen) {
     (void)host;
     device_info devs[MAX_DEVICES];
@@ -445,13 +457,7 @@ static tg_backend_context *ocl_create(const tg_host *host, const tg_model *model
         return NULL;
     }
     device_info devs[MAX_DEVICES];
-    char why[512];
-    const int count = enumerate_devices(devs, MAX_DEVICES, why, sizeof why);
-    if (count < 0) {
-        tg_set_err(err, errlen, "opencl: %s", why);
-        return NULL;
-    }
-    const int index = choose_device(host, 0, devs, count, err, errlen);
+    const int index = find_device(host, 0, devs, err, errlen);
     if (index < 0)
         return NULL;
 
@@ -527,13 +533,7 @@ static tg_backend_handle *ocl_handle_create(tg_backend_context *cx, int thread_i
         return NULL;
     }
     device_info devs[MAX_DEVICES];
-    char why[512];
-    const int count = enumerate_devices(devs, MAX_DEVICES, why, sizeof why);
-    if (count < 0) {
-        tg_set_err(err, errlen, "opencl: %s", why);
-        return NULL;
-    }
-    const int index = choose_device(cx->host, thread_index, devs, count, err, errlen);
+    const int index = find_device(cx->host, thread_index, devs, err, errlen);
     if (index < 0)
         return NULL;
     if (index != cx->device_index) {
