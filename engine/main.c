@@ -119,10 +119,7 @@ static bool open_log(const tg_config *cfg, char *err, size_t errlen) {
 static tg_config *load_config_default(const options *o, const char *default_path) {
     char err[1024];
     tg_config *cfg = tg_config_new();
-    const char *path = o->config_path;
-    if (!path && access(default_path, R_OK) == 0)
-        path = default_path;
-    if (path && !tg_config_load_file(cfg, path, err, sizeof err)) {
+    if (!tg_config_load_file_or_default(cfg, o->config_path, default_path, err, sizeof err)) {
         fprintf(stderr, "tengen: %s\n", err);
         tg_config_free(cfg);
         return NULL;

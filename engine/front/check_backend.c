@@ -605,10 +605,7 @@ int tg_check_backend_main(int argc, char **argv) {
         snprintf(err, sizeof err, "out of memory");
         goto fail;
     }
-    const char *cfg_path = o.config_path;
-    if (!cfg_path && access(TENGEN_SYSCONFDIR "/gtp.cfg", R_OK) == 0)
-        cfg_path = TENGEN_SYSCONFDIR "/gtp.cfg";
-    if (cfg_path && !tg_config_load_file(cfg, cfg_path, err, sizeof err))
+    if (!tg_config_load_file_or_default(cfg, o.config_path, TENGEN_SYSCONFDIR "/gtp.cfg", err, sizeof err))
         goto fail;
     if (o.overrides && !tg_config_apply_overrides(cfg, o.overrides, err, sizeof err))
         goto fail;

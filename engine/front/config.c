@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "../util/errmsg.h"
 
 typedef struct cfg_entry {
@@ -511,6 +512,13 @@ static bool in_set(const char *key, const char *const *set, size_t n) {
     for (size_t i = 0; i < n; i++)
         if (strcmp(key, set[i]) == 0) return true;
     return false;
+}
+
+bool tg_config_load_file_or_default(tg_config *cfg, const char *path, const char *default_path, char *err,
+                                    size_t errlen) {
+    if (!path && access(default_path, R_OK) == 0)
+        path = default_path;
+    return !path || tg_config_load_file(cfg, path, err, errlen);
 }
 
 bool tg_config_apply_overrides(tg_config *cfg, const char *overrides, char *err, size_t errlen) {

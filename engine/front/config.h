@@ -13,6 +13,10 @@ typedef struct tg_config tg_config;
 tg_config *tg_config_new(void);
 /* Reads path into cfg (later keys replace earlier ones). Returns false with "FILE:LINE: message" in err. */
 bool tg_config_load_file(tg_config *cfg, const char *path, char *err, size_t errlen);
+/* Reads path into cfg or, when path is NULL, default_path if that file is readable (if not, cfg keeps the
+ * built-in defaults): how every subcommand finds its config. Errors as tg_config_load_file. */
+bool tg_config_load_file_or_default(tg_config *cfg, const char *path, const char *default_path, char *err,
+                                    size_t errlen);
 /* Applies "key=value,key=value" (KataGo's -override-config; spaces around keys and values trimmed). */
 bool tg_config_apply_overrides(tg_config *cfg, const char *overrides, char *err, size_t errlen);
 /* Sets one key as if it came from the command line (used by kata-set-param and tests). */
