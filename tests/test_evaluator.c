@@ -96,6 +96,75 @@ static double result_diff(const tg_nn_result *a, const tg_nn_result *b) {
 
 static bool results_identical(const tg_nn_result *a, const tg_nn_result *b) { return result_diff(a, b) == 0.0; }
 
+/* A 19x19 position from moves given as (x, y) pairs, colours alternating from Black; x < 0 is a pass. */
+static void play_sequence(position *p, const int (*moves)[2], int n) {
+    tg_rules rules = tg_rules_default();
+    tg_board_init(&p->board, 19, 19);
+    memset(&p->hist, 0, sizeof p->hist);
+    tg_history_init(&p->hist, &p->board, TG_BLACK, &rules, 0);
+    tg_color pla = TG_BLACK;
+    for (int i = 0; i < n; i++) {
+        tg_loc loc = moves[i][0] < 0 ? TG_PASS_LOC : tg_loc_of(moves[i][0], moves[i][1], 19);
+        tg_history_play(&p->hist, &p->board, loc, pla, false);
+        pla = tg_opp(pla);
+    }
+    p->pla = pla;
+}
+
+/* The search's key: the situation, not the symmetry or the move order. Two orders of the same four
+ * moves share one network run under TG_NN_EVAL_SITUATION_KEY but not under the exact key, and the
+ * same stones with a pass just played (so that passing again would end the game) do not. */
+static void test_situation_key(tg_nn_evaluator *ev) {
+    static const int order_a[][2] = {{3, 3}, {15, 15}, {15, 3}, {3, 15}};
+    static const int order_b[][2] = {{15, 3}, {3, 15}, {3, 3}, {15, 15}};
+    static const int earlier_pass[][2] = {{3, 3}, {-1, -1}, {15, 3}, {15, 15}};
+    static const int last_pass[][2] = {{3, 3}, {15, 15}, {15, 3}, {-1, -1}};
+    position *a = calloc(4, sizeof *a);
+    if (!a) abort();
+    play_sequence(&a[0], order_a, 4);
+    play_sequence(&a[1], order_b, 4);
+    play_sequence(&a[2], earlier_pass, 4);
+    play_sequence(&a[3], last_pass, 4);
+    char err[256];
+    tg_nn_evaluator_stats st, before;
+    tg_nn_result r0, r1, r2;
+    tg_nn_evaluator_clear_cache(ev);
+
+    tg_nn_evaluator_get_stats(ev, &before);
+    CHECK(tg_nn_evaluate_ex(ev, &a[0].board, &a[0].hist, a[0].pla, 0, &params, TG_NN_EVAL_SITUATION_KEY, &r0, err,
+                            sizeof err));
+    CHECK(tg_nn_evaluate_ex(ev, &a[1].board, &a[1].hist, a[1].pla, 5, &params, TG_NN_EVAL_SITUATION_KEY, &r1, err,
+                            sizeof err));
+    tg_nn_evaluator_get_stats(ev, &st);
+    CHECKF(st.evals == before.evals + 1 && st.cache_hits == before.cache_hits + 1,
+           "transposition under another symmetry: %llu evals, %llu hits, want 1 and 1",
+           (unsigned long long)(st.evals - before.evals), (unsigned long long)(st.cache_hits - before.cache_hits));
+    CHECK(results_identical(&r0, &r1));
+
+    /* The exact key sees the move order and the symmetry. */
+    CHECK(tg_nn_evaluate(ev, &a[1].board, &a[1].hist, a[1].pla, 5, &params, &r2, err, sizeof err));
+    tg_nn_evaluator_get_stats(ev, &before);
+    CHECK(before.evals == st.evals + 1 && before.cache_hits == st.cache_hits);
+    /* It ran the network with the other history: not bit for bit the stored answer, but the same
+     * judgement of the position (which is why sharing it is harmless). */
+    CHECK(!results_identical(&r0, &r2));
+    CHECKF(fabs(r0.white_win_prob - r2.white_win_prob) < 0.05, "white wins %.3f after order a, %.3f after order b",
+           r0.white_win_prob, r2.white_win_prob);
+
+    /* A pass two moves back is history; a pass just played is part of the situation. */
+    CHECK(tg_nn_evaluate_ex(ev, &a[2].board, &a[2].hist, a[2].pla, 2, &params, TG_NN_EVAL_SITUATION_KEY, &r1, err,
+                            sizeof err));
+    CHECK(tg_nn_evaluate_ex(ev, &a[3].board, &a[3].hist, a[3].pla, 2, &params, TG_NN_EVAL_SITUATION_KEY, &r2, err,
+                            sizeof err));
+    tg_nn_evaluator_get_stats(ev, &st);
+    CHECKF(st.evals == before.evals + 2 && st.cache_hits == before.cache_hits,
+           "earlier pass then last pass: %llu evals, %llu hits, want 2 and 0",
+           (unsigned long long)(st.evals - before.evals), (unsigned long long)(st.cache_hits - before.cache_hits));
+    CHECK(!results_identical(&r1, &r2));
+    for (int i = 0; i < 4; i++) tg_history_free(&a[i].hist);
+    free(a);
+}
+
 static tg_nn_evaluator *make_evaluator(tg_config *cfg, const char *model) {
     char err[512];
     tg_nn_evaluator *ev = tg_nn_evaluator_new(cfg, model, err, sizeof err);
@@ -389,6 +458,8 @@ int main(void) {
         tg_nn_evaluator_get_stats(ev, &st);
         CHECK(st.evals == evals_before + 1 && st.cache_hits == hits_before + 1);
     }
+
+    test_situation_key(ev);
 
     /* Two board sizes at once: 19x19 and 9x9 callers share the evaluator; the context is rebuilt
      * between sizes and every answer still matches. */

@@ -560,11 +560,17 @@ static void key_add_double(key_state *k, double d) {
     key_add(k, v);
 }
 
+/* The v7 input planes and global features that show the recent moves (see featurize.c): the last five
+ * move locations, the ladder planes of the two previous boards, and the last five moves' passes. */
+enum { HISTORY_PLANES_FIRST = 9, HISTORY_PLANES_END = 14, PREV_LADDER_FIRST = 15, PREV_LADDER_END = 17 };
+enum { HISTORY_GLOBALS_END = 5 };
+
 static tg_nncache_key compute_key(const tg_model *m, int w, int h, int symmetry, tg_color next_pla,
-                                  const tg_history *hist, const tg_nn_input_params *p, const float *spatial,
-                                  const float *global, const bool *legal) {
+                                  const tg_board *board, const tg_history *hist, const tg_nn_input_params *p, const float *spatial,
+                                  const float *global, const bool *legal, bool situation_only) {
     key_state k = {0x243f6a8885a308d3ULL, 0x13198a2e03707344ULL};
-    key_add(&k, ((uint64_t)w << 32) | ((uint64_t)h << 16) | ((uint64_t)symmetry << 8) | next_pla);
+    key_add(&k, ((uint64_t)w << 32) | ((uint64_t)h << 16) | ((uint64_t)(situation_only ? 0xff : symmetry) << 8) |
+                    next_pla);
     key_add(&k, ((uint64_t)hist->rules.ko_rule << 8) | (uint64_t)hist->rules.scoring_rule);
     key_add_double(&k, p->draw_equivalent_wins_for_white);
     key_add_double(&k, p->playout_doubling_advantage);
@@ -573,9 +579,26 @@ static tg_nncache_key compute_key(const tg_model *m, int w, int h, int symmetry,
     key_add(&k, ((uint64_t)p->conservative_pass_and_is_root << 3) | ((uint64_t)p->enable_passing_hacks << 2) |
                     ((uint64_t)p->avoid_myt_dagger_hack << 1));
     key_add(&k, ((uint64_t)(uint32_t)p->max_history << 32) | (uint32_t)p->pass_alive_suicide_override);
-    key_add_bytes(&k, spatial, sizeof(float) * (size_t)w * (size_t)h * (size_t)m->num_input_channels);
-    key_add_bytes(&k, global, sizeof(float) * (size_t)m->num_input_global_channels);
-    key_add_bytes(&k, legal, sizeof(bool) * (size_t)(w * h + 1));
+    const size_t area = (size_t)w * (size_t)h;
+    const size_t nspatial = (size_t)m->num_input_channels, nglobal = (size_t)m->num_input_global_channels;
+    if (situation_only && nspatial >= PREV_LADDER_END && nglobal >= HISTORY_GLOBALS_END) {
+        /* What the recent moves decide beyond the planes left out, as KataGo's getHash has it: whether a
+         * pass would end the phase (and whether that is then hidden from the network as a friendly pass),
+         * and whether the game is already over. */
+        bool pass_ends = tg_history_pass_would_end_phase(hist, board, next_pla);
+        bool friendly = pass_ends && tg_history_should_suppress_end_game_from_friendly_pass(hist, board, next_pla);
+        key_add(&k, ((uint64_t)pass_ends << 3) | ((uint64_t)friendly << 2) | ((uint64_t)hist->is_game_finished << 1) |
+                        (uint64_t)hist->is_past_normal_phase_end);
+        key_add_bytes(&k, spatial, sizeof(float) * area * HISTORY_PLANES_FIRST);
+        key_add_bytes(&k, spatial + area * HISTORY_PLANES_END,
+                      sizeof(float) * area * (PREV_LADDER_FIRST - HISTORY_PLANES_END));
+        key_add_bytes(&k, spatial + area * PREV_LADDER_END, sizeof(float) * area * (nspatial - PREV_LADDER_END));
+        key_add_bytes(&k, global + HISTORY_GLOBALS_END, sizeof(float) * (nglobal - HISTORY_GLOBALS_END));
+    } else {
+        key_add_bytes(&k, spatial, sizeof(float) * area * nspatial);
+        key_add_bytes(&k, global, sizeof(float) * nglobal);
+    }
+    key_add_bytes(&k, legal, sizeof(bool) * (area + 1));
     tg_nncache_key key = {mix64(k.a ^ mix64(k.b)), mix64(k.b + 0x632be59bd9b4e019ULL) ^ k.a};
     return key;
 }
@@ -624,7 +647,8 @@ bool tg_nn_evaluate_ex(tg_nn_evaluator *ev, const tg_board *board, const tg_hist
     const bool use_cache = ev->cache && !(flags & TG_NN_EVAL_SKIP_CACHE);
     tg_nncache_key key = {0, 0};
     if (use_cache) {
-        key = compute_key(m, w, h, symmetry, next_pla, hist, params, spatial, global, legal);
+        key = compute_key(m, w, h, symmetry, next_pla, board, hist, params, spatial, global, legal,
+                          (flags & TG_NN_EVAL_SITUATION_KEY) != 0);
         if (tg_nncache_get(ev->cache, key, out)) {
             atomic_fetch_add_explicit(&ev->cache_hits, 1, memory_order_relaxed);
             free(buf);

@@ -266,7 +266,8 @@ static bool nn_eval(tg_search *s, const tg_board *b, const tg_history *h, tg_col
     ip.nn_policy_temperature = (float)s->p.nn_policy_temperature;
     ip.policy_optimism = is_root ? s->p.root_policy_optimism : s->p.policy_optimism;
     int sym = (int)(rng_next(rng) & 7);
-    return tg_nn_evaluate(s->ev, b, h, pla, sym, &ip, out, err, errlen);
+    /* Any symmetry and any move order reaching this situation will do, as in KataGo's search. */
+    return tg_nn_evaluate_ex(s->ev, b, h, pla, sym, &ip, TG_NN_EVAL_SITUATION_KEY, out, err, errlen);
 }
 
 /* The root's evaluation: KataGo's averageMultipleSymmetries when rootNumSymmetriesToSample > 1 (distinct
