@@ -608,38 +608,66 @@ static bool check_trunk(const tg_model *m, char *err, size_t errlen) {
 
 /* ---- scratch sizing: each *_need mirrors the takes of the matching *_run */
 
-static size_t stack_need(const tg_block *blocks, int n, size_t batch, size_t hw);
+static size_t stack_need(const tg_block *blocks, int n, size_t batch, size_t hw, int nn_y, int nn_x);
 
-static size_t block_need(const tg_block *b, size_t batch, size_t hw) {
+/* The channel-last path's takes for block b on a trunk of `channels`, counting the run's own copy of
+ * x; 0 when the block is not one the path can take. An upper bound: the path also requires Winograd
+ * weights and multiples of 16 channels, which are decided later. */
+static size_t block_cl_need(const tg_block *b, size_t batch, int nn_y, int nn_x) {
+    size_t (*cl)(int, int, int, int) = tg_wino_cl_floats;
+    const int n = (int)batch;
+    if (b->kind == TG_BLOCK_ORDINARY) {
+        const tg_residual_block *o = b->u.ordinary;
+        const int c = o->final_conv.out_channels;
+        return 2 * cl(n, nn_y, nn_x, c) + cl(n, nn_y, nn_x, o->regular_conv.out_channels);
+    }
+    if (b->kind == TG_BLOCK_GPOOL) {
+        const tg_gpool_block *g = b->u.gpool;
+        const int c = g->final_conv.out_channels, mid = g->regular_conv.out_channels, gp = g->gpool_conv.out_channels;
+        return 2 * cl(n, nn_y, nn_x, c) + cl(n, nn_y, nn_x, mid) + cl(n, nn_y, nn_x, gp) + batch * (3 * (size_t)gp + mid);
+    }
+    return 0;
+}
+
+static size_t block_need(const tg_block *b, size_t batch, size_t hw, int nn_y, int nn_x) {
+    const size_t cl = block_cl_need(b, batch, nn_y, nn_x);
+    size_t need = 0;
     switch (b->kind) {
     case TG_BLOCK_ORDINARY:
-        return 2 * batch * (size_t)b->u.ordinary->regular_conv.out_channels * hw;
+        need = 2 * batch * (size_t)b->u.ordinary->regular_conv.out_channels * hw;
+        break;
     case TG_BLOCK_GPOOL: {
         const tg_gpool_block *g = b->u.gpool;
         const size_t mid = (size_t)g->regular_conv.out_channels, gp = (size_t)g->gpool_conv.out_channels;
-        return batch * (2 * mid * hw + gp * hw + 3 * gp + mid);
+        need = batch * (2 * mid * hw + gp * hw + 3 * gp + mid);
+        break;
     }
     case TG_BLOCK_NESTED_BOTTLENECK: {
         const tg_nested_block *nb = b->u.nested;
-        return 2 * batch * (size_t)nb->pre_conv.out_channels * hw + stack_need(nb->blocks, nb->num_blocks, batch, hw);
+        need = 2 * batch * (size_t)nb->pre_conv.out_channels * hw +
+               stack_need(nb->blocks, nb->num_blocks, batch, hw, nn_y, nn_x);
+        break;
     }
     case TG_BLOCK_TRANSFORMER_ATTENTION: {
         const tg_attention_block *a = b->u.attention;
         const size_t per_point = (size_t)a->num_heads * a->q_head_dim + (size_t)a->num_kv_heads * a->q_head_dim +
                                  (size_t)a->num_kv_heads * a->v_head_dim + (size_t)a->num_heads * a->v_head_dim;
-        return batch * per_point * hw + hw * hw;
+        need = batch * per_point * hw + hw * hw;
+        break;
     }
     case TG_BLOCK_TRANSFORMER_FFN:
-        return 2 * batch * (size_t)b->u.ffn->ffn_channels * hw;
+        need = 2 * batch * (size_t)b->u.ffn->ffn_channels * hw;
+        break;
     default:
-        return 0;
+        break;
     }
+    return need > cl ? need : cl;
 }
 
-static size_t stack_need(const tg_block *blocks, int n, size_t batch, size_t hw) {
+static size_t stack_need(const tg_block *blocks, int n, size_t batch, size_t hw, int nn_y, int nn_x) {
     size_t need = 0;
     for (int i = 0; i < n; i++) {
-        const size_t b = block_need(&blocks[i], batch, hw);
+        const size_t b = block_need(&blocks[i], batch, hw, nn_y, nn_x);
         if (b > need)
             need = b;
     }
@@ -777,7 +805,8 @@ tg_blas_net *tg_blas_net_create(const tg_model *model, int nn_x_len, int nn_y_le
 
     const size_t batch = (size_t)max_batch_size, hw = (size_t)net->hw;
     size_t arena_floats = stem_need(model, batch);
-    arena_floats = max_size(arena_floats, stack_need(model->trunk.blocks, model->trunk.num_blocks, batch, hw));
+    arena_floats = max_size(arena_floats,
+                            stack_need(model->trunk.blocks, model->trunk.num_blocks, batch, hw, nn_y_len, nn_x_len));
     arena_floats = max_size(arena_floats, policy_need(model, batch, hw));
     arena_floats = max_size(arena_floats, value_need(model, batch, hw));
     net->arena_floats = arena_floats;
@@ -1056,13 +1085,101 @@ static bool ffn_run(run_ctx *r, const tg_ffn_block *f, int channels, float *x, f
     return true;
 }
 
+/* ---- the channel-last path (winograd.h): runs of ordinary and global-pooling blocks */
+
+/* The channel-last weights of c, or NULL when c cannot take the channel-last path. */
+static const tg_wino_weights *cl_wino(const tg_blas_net *net, const tg_conv_layer *c) {
+    const tg_wino_weights *w = find_wino(net, c);
+    return w && tg_wino_cl_applies(w) ? w : NULL;
+}
+
+static bool cl_block(const tg_blas_net *net, const tg_block *b) {
+    if (b->kind == TG_BLOCK_ORDINARY)
+        return cl_wino(net, &b->u.ordinary->regular_conv) && cl_wino(net, &b->u.ordinary->final_conv);
+    if (b->kind == TG_BLOCK_GPOOL)
+        return cl_wino(net, &b->u.gpool->regular_conv) && cl_wino(net, &b->u.gpool->gpool_conv) &&
+               cl_wino(net, &b->u.gpool->final_conv);
+    return false;
+}
+
+static float *take_cl(run_ctx *r, int channels) {
+    return take(&r->ar, tg_wino_cl_floats(r->batch, r->nn_y, r->nn_x, channels));
+}
+
+/* ordinary_run on a channel-last x: x += final(mid(regular(pre(x)))) */
+static bool ordinary_cl(run_ctx *r, const tg_residual_block *b, int channels, float *x) {
+    float *t = take_cl(r, channels), *mid = take_cl(r, b->regular_conv.out_channels);
+    if (!t || !mid)
+        return false;
+    const tg_wino_norm pre = {b->pre_bn.merged_scale, b->pre_bn.merged_bias, b->pre_act.kind, r->mask, 0};
+    const tg_wino_norm post = {b->mid_bn.merged_scale, b->mid_bn.merged_bias, b->mid_act.kind, r->mask, 0};
+    tg_wino_norm_cl(r->batch, r->nn_y, r->nn_x, channels, &pre, x, t);
+    tg_wino_conv_cl(find_wino(r->net, &b->regular_conv), r->batch, r->nn_y, r->nn_x, t, mid, r->workspace,
+                    TG_WINO_NORM_ACT, &post);
+    tg_wino_conv_cl(find_wino(r->net, &b->final_conv), r->batch, r->nn_y, r->nn_x, mid, x, r->workspace,
+                    TG_WINO_ACCUMULATE, NULL);
+    return true;
+}
+
+/* gpool_run on a channel-last x, in the same order: the pooled branch first, its per-image bias
+ * folded into the mid norm. */
+static bool gpool_cl(run_ctx *r, const tg_gpool_block *b, int channels, float *x) {
+    const int mid_c = b->regular_conv.out_channels, gp_c = b->gpool_conv.out_channels;
+    const size_t batch = (size_t)r->batch;
+    float *t = take_cl(r, channels), *mid = take_cl(r, mid_c), *gp = take_cl(r, gp_c);
+    float *pooled = take(&r->ar, batch * 3 * gp_c), *bias = take(&r->ar, batch * mid_c);
+    if (!t || !mid || !gp || !pooled || !bias)
+        return false;
+    const tg_wino_norm pre = {b->pre_bn.merged_scale, b->pre_bn.merged_bias, b->pre_act.kind, r->mask, 0};
+    const tg_wino_norm gnorm = {b->gpool_bn.merged_scale, b->gpool_bn.merged_bias, b->gpool_act.kind, r->mask, 0};
+    tg_wino_norm_cl(r->batch, r->nn_y, r->nn_x, channels, &pre, x, t);
+    tg_wino_conv_cl(find_wino(r->net, &b->gpool_conv), r->batch, r->nn_y, r->nn_x, t, gp, r->workspace,
+                    TG_WINO_NORM_ACT, &gnorm);
+    tg_wino_gpool_cl(r->batch, r->nn_y, r->nn_x, gp_c, gp, r->mask, r->mask_sum, pooled);
+    tg_blas_matmul(&b->gpool_to_bias_mul, r->batch, pooled, bias);
+    const float *ms = b->mid_bn.merged_scale, *mb = b->mid_bn.merged_bias;
+    for (size_t n = 0; n < batch; n++)
+        for (int c = 0; c < mid_c; c++)
+            bias[n * mid_c + c] = ms[c] * bias[n * mid_c + c] + mb[c];
+    const tg_wino_norm post = {ms, bias, b->mid_act.kind, r->mask, (size_t)mid_c};
+    tg_wino_conv_cl(find_wino(r->net, &b->regular_conv), r->batch, r->nn_y, r->nn_x, t, mid, r->workspace,
+                    TG_WINO_NORM_ACT, &post);
+    tg_wino_conv_cl(find_wino(r->net, &b->final_conv), r->batch, r->nn_y, r->nn_x, mid, x, r->workspace,
+                    TG_WINO_ACCUMULATE, NULL);
+    return true;
+}
+
 /* Runs blocks over the residual stream x ([batch][channels][hw]), using t as the normalized copy.
- * Each block's intermediates are released when it ends. */
+ * Each block's intermediates are released when it ends. A run of blocks that can all take the
+ * channel-last path converts x once at its start and once at its end. */
 static bool stack_run(run_ctx *r, const blas_block *blocks, int n, int channels, float *x, float *t) {
     for (int i = 0; i < n; i++) {
         const tg_block *b = blocks[i].src;
         const size_t mark = r->ar.used;
         bool ok = false;
+        if (channels % TG_VW == 0 && cl_block(r->net, b)) {
+            int end = i + 1;
+            while (end < n && cl_block(r->net, blocks[end].src))
+                end++;
+            float *xcl = take_cl(r, channels);
+            ok = xcl != NULL;
+            if (ok)
+                tg_wino_to_cl(r->batch, r->nn_y, r->nn_x, channels, x, xcl);
+            for (; ok && i < end; i++) {
+                const size_t block_mark = r->ar.used;
+                b = blocks[i].src;
+                ok = b->kind == TG_BLOCK_ORDINARY ? ordinary_cl(r, b->u.ordinary, channels, xcl)
+                                                  : gpool_cl(r, b->u.gpool, channels, xcl);
+                r->ar.used = block_mark;
+            }
+            i = end - 1;
+            if (ok)
+                tg_wino_from_cl(r->batch, r->nn_y, r->nn_x, channels, xcl, x);
+            r->ar.used = mark;
+            if (!ok)
+                return false;
+            continue;
+        }
         switch (b->kind) {
         case TG_BLOCK_ORDINARY: ok = ordinary_run(r, b->u.ordinary, x, t); break;
         case TG_BLOCK_GPOOL: ok = gpool_run(r, b->u.gpool, x, t); break;

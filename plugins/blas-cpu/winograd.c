@@ -12,6 +12,7 @@
 #include "winograd.h"
 
 #include <cblas.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -298,6 +299,28 @@ static inline void scatter_tile(float tile[TILE][TILE][VW], int rows, int cols, 
     }
 }
 
+/* One output tile, (A^T m) A, for the VW channels at src (point p's values at src + p * point_stride). */
+TG_VINLINE void untransform_tile(const float *src, size_t point_stride, float tile_out[TILE][TILE][VW]) {
+    vf r[TILE][PATCH];
+    for (int j = 0; j < PATCH; j++) { /* A^T m, column by column */
+        vf a[PATCH];
+        for (int i = 0; i < PATCH; i++)
+            a[i] = *(const vf *)(src + (size_t)(i * PATCH + j) * point_stride);
+        const vf s12 = a[1] + a[2], d12 = a[1] - a[2], s34 = a[3] + a[4], d34 = a[3] - a[4];
+        r[0][j] = a[0] + s12 + s34;
+        r[1][j] = d12 + 2.0f * d34;
+        r[2][j] = s12 + 4.0f * s34;
+        r[3][j] = d12 + 8.0f * d34 + a[5];
+    }
+    for (int i = 0; i < TILE; i++) {
+        const vf s12 = r[i][1] + r[i][2], d12 = r[i][1] - r[i][2], s34 = r[i][3] + r[i][4], d34 = r[i][3] - r[i][4];
+        *(vf *)tile_out[i][0] = r[i][0] + s12 + s34;
+        *(vf *)tile_out[i][1] = d12 + 2.0f * d34;
+        *(vf *)tile_out[i][2] = s12 + 4.0f * s34;
+        *(vf *)tile_out[i][3] = d12 + 8.0f * d34 + r[i][5];
+    }
+}
+
 /* Transforms m [36][count][cp] back to 4x4 output tiles and writes them through the epilogue. */
 MULTIVERSION
 static void output_transform(const geometry *g, int out_c, int cp, const float *m, int first, int count,
@@ -315,26 +338,8 @@ static void output_transform(const geometry *g, int out_c, int cp, const float *
         const float *mask = epilogue == TG_WINO_NORM_ACT ? post->mask + (size_t)n * hw : NULL;
         const float *bias = mask ? post->bias + n * post->bias_stride : NULL;
         for (int c = 0; c < cp && c < out_c; c += VW) {
-            vf r[TILE][PATCH];
-            for (int j = 0; j < PATCH; j++) { /* A^T m, column by column */
-                vf a[PATCH];
-                for (int i = 0; i < PATCH; i++)
-                    a[i] = *(const vf *)(src + (size_t)(i * PATCH + j) * point_stride + c);
-                const vf s12 = a[1] + a[2], d12 = a[1] - a[2], s34 = a[3] + a[4], d34 = a[3] - a[4];
-                r[0][j] = a[0] + s12 + s34;
-                r[1][j] = d12 + 2.0f * d34;
-                r[2][j] = s12 + 4.0f * s34;
-                r[3][j] = d12 + 8.0f * d34 + a[5];
-            }
-            float tile_out[TILE][TILE][VW]; /* (A^T m) A, then scattered to NCHW lane by lane */
-            for (int i = 0; i < TILE; i++) {
-                const vf s12 = r[i][1] + r[i][2], d12 = r[i][1] - r[i][2], s34 = r[i][3] + r[i][4],
-                         d34 = r[i][3] - r[i][4];
-                *(vf *)tile_out[i][0] = r[i][0] + s12 + s34;
-                *(vf *)tile_out[i][1] = d12 + 2.0f * d34;
-                *(vf *)tile_out[i][2] = s12 + 4.0f * s34;
-                *(vf *)tile_out[i][3] = d12 + 8.0f * d34 + r[i][5];
-            }
+            float tile_out[TILE][TILE][VW]; /* then scattered to NCHW lane by lane */
+            untransform_tile(src + c, point_stride, tile_out);
             const int lanes = out_c - c < VW ? out_c - c : VW;
             const bool vector_norm = mask && lanes == VW;
             if (vector_norm) { /* the common case: the norm with the channels still in lanes */
@@ -393,5 +398,189 @@ void tg_wino_conv(const tg_wino_weights *w, int batch, int height, int width, co
                         v + (size_t)p * count * w->k_stride, w->k_stride, w->u + (size_t)p * w->k_rows * out_cp,
                         out_cp, 0.0f, m + (size_t)p * count * out_cp, out_cp);
         output_transform(&g, w->out_c, out_cp, m, first, count, out, epilogue, post);
+    }
+}
+
+
+/* ------------------------------------------------------------------ the channel-last trunk */
+
+size_t tg_wino_cl_floats(int batch, int height, int width, int channels) {
+    const geometry g = geometry_of(height, width, 3);
+    return (size_t)batch * g.pad_h * g.pad_w * round_up(channels);
+}
+
+bool tg_wino_cl_applies(const tg_wino_weights *w) {
+    return w->parts == 1 && w->in_c % VW == 0 && w->out_c % VW == 0;
+}
+
+/* Zeroes what lies outside the height x width rectangle: the border rows and columns. */
+static void zero_cl_border(const geometry *g, int batch, int cp, float *cl) {
+    const size_t row_floats = (size_t)g->pad_w * cp;
+    const size_t image = (size_t)g->pad_h * row_floats;
+    for (int n = 0; n < batch; n++) {
+        float *dst = cl + image * n;
+        memset(dst, 0, sizeof(float) * row_floats);
+        memset(dst + (size_t)(g->height + 1) * row_floats, 0, sizeof(float) * (g->pad_h - g->height - 1) * row_floats);
+        for (int y = 1; y <= g->height; y++) {
+            float *row = dst + (size_t)y * row_floats;
+            memset(row, 0, sizeof(float) * cp);
+            memset(row + (size_t)(g->width + 1) * cp, 0, sizeof(float) * (size_t)(g->pad_w - g->width - 1) * cp);
+        }
+    }
+}
+
+void tg_wino_to_cl(int batch, int height, int width, int channels, const float *in, float *cl) {
+    const geometry g = geometry_of(height, width, 3);
+    to_channel_last(&g, batch, channels, round_up(channels), in, cl, NULL);
+}
+
+/* The inverse of to_channel_last without a prologue: 16 points x 16 channels at a time, read as
+ * channel vectors, transposed in registers, stored as point vectors. */
+MULTIVERSION
+void tg_wino_from_cl(int batch, int height, int width, int channels, const float *cl, float *out) {
+    const geometry g = geometry_of(height, width, 3);
+    const int hw = height * width, cp = round_up(channels);
+    const size_t image = (size_t)g.pad_h * g.pad_w * cp;
+    for (int n = 0; n < batch; n++) {
+        const float *src = cl + image * n;
+        float *dst = out + (size_t)n * channels * hw;
+        for (int b = 0; b < hw; b += VW) {
+            const int p0 = hw >= VW && b + VW > hw ? hw - VW : b;
+            const int points = hw - p0 < VW ? hw - p0 : VW;
+            size_t at[VW];
+            for (int j = 0; j < VW; j++) {
+                const int p = p0 + (j < points ? j : 0);
+                at[j] = ((size_t)(p / width + 1) * g.pad_w + p % width + 1) * cp;
+            }
+            for (int c0 = 0; c0 < channels; c0 += VW) {
+                vf r[VW];
+#pragma GCC unroll 16
+                for (int j = 0; j < VW; j++)
+                    r[j] = *(const vf *)(src + at[j] + c0);
+                transpose16(r);
+                const int lanes = channels - c0 < VW ? channels - c0 : VW;
+                for (int l = 0; l < lanes; l++) {
+                    float *d = dst + (size_t)(c0 + l) * hw + p0;
+                    if (points == VW)
+                        memcpy(d, &r[l], sizeof r[l]);
+                    else
+                        for (int j = 0; j < points; j++)
+                            d[j] = r[l][j];
+                }
+            }
+        }
+    }
+}
+
+MULTIVERSION
+void tg_wino_norm_cl(int batch, int height, int width, int channels, const tg_wino_norm *norm, const float *in,
+                     float *out) {
+    const geometry g = geometry_of(height, width, 3);
+    const int cp = round_up(channels), hw = height * width;
+    const size_t image = (size_t)g.pad_h * g.pad_w * cp;
+    zero_cl_border(&g, batch, cp, out);
+    const vf zero = {0};
+    for (int n = 0; n < batch; n++) {
+        const float *mask = norm->mask + (size_t)n * hw;
+        const float *bias = norm->bias + n * norm->bias_stride;
+        for (int y = 0; y < height; y++)
+            for (int x = 0; x < width; x++) {
+                const size_t at = image * n + ((size_t)(y + 1) * g.pad_w + x + 1) * cp;
+                if (mask[y * width + x] == 0.0f) {
+                    for (int c = 0; c < cp; c += VW)
+                        *(vf *)(out + at + c) = zero;
+                    continue;
+                }
+                for (int c = 0; c < cp; c += VW)
+                    *(vf *)(out + at + c) = tg_vactivate(norm->act, *(const vf *)(in + at + c) *
+                                                                         *(const vf *)(norm->scale + c) +
+                                                                     *(const vf *)(bias + c));
+            }
+    }
+}
+
+MULTIVERSION
+void tg_wino_gpool_cl(int batch, int height, int width, int channels, const float *in, const float *mask,
+                      const float *mask_sum, float *out) {
+    const geometry g = geometry_of(height, width, 3);
+    const int cp = round_up(channels), hw = height * width;
+    const size_t image = (size_t)g.pad_h * g.pad_w * cp;
+    for (int n = 0; n < batch; n++) {
+        const float *m = mask + (size_t)n * hw;
+        const float area = mask_sum[n], sqrt_area = sqrtf(area);
+        float *o = out + (size_t)n * 3 * channels;
+        for (int c = 0; c < channels; c += VW) {
+            /* as tg_blas_gpool: the max starts at -1 and sees off-board points as -1 */
+            vf sum = {0}, max = (vf){0} - 1.0f;
+            for (int y = 0; y < height; y++)
+                for (int x = 0; x < width; x++) {
+                    const vf v = *(const vf *)(in + image * n + ((size_t)(y + 1) * g.pad_w + x + 1) * cp + c);
+                    sum += v;
+                    max = tg_vmax(max, v + (m[y * width + x] - 1.0f));
+                }
+            const vf mean = sum / area;
+            *(vf *)(o + c) = mean;
+            *(vf *)(o + channels + c) = mean * ((sqrt_area - 14.0f) * 0.1f);
+            *(vf *)(o + 2 * channels + c) = max;
+        }
+    }
+}
+
+/* output_transform for a channel-last destination: every store is a whole channel vector. */
+MULTIVERSION
+static void output_transform_cl(const geometry *g, int cp, const float *m, int first, int count, float *out,
+                                int epilogue, const tg_wino_norm *post) {
+    const size_t point_stride = (size_t)count * cp, image = (size_t)g->pad_h * g->pad_w * cp;
+    const int hw = g->height * g->width;
+    const vf zero = {0};
+    for (int t = 0; t < count; t++) {
+        const int tile = first + t, n = tile / g->tiles, ty = tile % g->tiles / g->tiles_x,
+                  tx = tile % g->tiles_x;
+        const int y0 = ty * TILE, x0 = tx * TILE;
+        const int rows = g->height - y0 < TILE ? g->height - y0 : TILE;
+        const int cols = g->width - x0 < TILE ? g->width - x0 : TILE;
+        const float *mask = epilogue == TG_WINO_NORM_ACT ? post->mask + (size_t)n * hw : NULL;
+        const float *bias = mask ? post->bias + n * post->bias_stride : NULL;
+        float *corner = out + image * n + ((size_t)(y0 + 1) * g->pad_w + x0 + 1) * cp;
+        for (int c = 0; c < cp; c += VW) {
+            float tile_out[TILE][TILE][VW];
+            untransform_tile(m + (size_t)t * cp + c, point_stride, tile_out);
+            vf s = zero, b = zero;
+            if (mask) {
+                s = *(const vf *)(post->scale + c);
+                b = *(const vf *)(bias + c);
+            }
+            for (int i = 0; i < rows; i++)
+                for (int j = 0; j < cols; j++) {
+                    vf *dst = (vf *)(corner + ((size_t)i * g->pad_w + j) * cp + c);
+                    const vf v = *(vf *)tile_out[i][j];
+                    if (epilogue == TG_WINO_ACCUMULATE)
+                        *dst += v;
+                    else if (!mask)
+                        *dst = v;
+                    else
+                        *dst = mask[(size_t)(y0 + i) * g->width + x0 + j] != 0.0f ? tg_vactivate(post->act, v * s + b)
+                                                                                   : zero;
+                }
+        }
+    }
+}
+
+void tg_wino_conv_cl(const tg_wino_weights *w, int batch, int height, int width, const float *in, float *out,
+                     float *workspace, int epilogue, const tg_wino_norm *post) {
+    const geometry g = geometry_of(height, width, 3);
+    const int in_cp = w->in_cp, out_cp = w->out_cp;
+    float *v = workspace, *m = v + (size_t)POINTS * TILES_PER_CHUNK * w->k_stride;
+    if (epilogue != TG_WINO_ACCUMULATE)
+        zero_cl_border(&g, batch, out_cp, out);
+    const int total = batch * g.tiles;
+    for (int first = 0; first < total; first += TILES_PER_CHUNK) {
+        const int count = total - first < TILES_PER_CHUNK ? total - first : TILES_PER_CHUNK;
+        input_transform(&g, in_cp, 1, in, first, count, v);
+        for (int p = 0; p < POINTS; p++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, count, out_cp, w->k_rows, 1.0f,
+                        v + (size_t)p * count * w->k_stride, w->k_stride, w->u + (size_t)p * w->k_rows * out_cp,
+                        out_cp, 0.0f, m + (size_t)p * count * out_cp, out_cp);
+        output_transform_cl(&g, out_cp, m, first, count, out, epilogue, post);
     }
 }

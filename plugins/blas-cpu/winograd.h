@@ -69,4 +69,28 @@ size_t tg_wino_workspace(const tg_conv_layer *conv, int batch, int height, int w
 void tg_wino_conv(const tg_wino_weights *w, int batch, int height, int width, const float *in, float *out,
                   float *workspace, const tg_wino_norm *pre, int epilogue, const tg_wino_norm *post);
 
+/* The channel-last trunk. A run of residual blocks whose convolutions are all 3x3 and whose channel
+ * counts are multiples of 16 keeps its tensors in the layout the transforms read, the "bordered
+ * channel-last" one: [batch][pad_h][pad_w][channels], the board rectangle at row 1, column 1 and
+ * zeros around it. A convolution then reads its input where it lies and writes whole channel vectors
+ * straight into the next one's input, instead of transposing from and to NCHW on every call.
+ * Values at off-board points inside the rectangle are zero wherever a norm wrote them. */
+size_t tg_wino_cl_floats(int batch, int height, int width, int channels);
+/* True when w can run through tg_wino_conv_cl. */
+bool tg_wino_cl_applies(const tg_wino_weights *w);
+/* NCHW -> channel-last (the border zeroed) and back. */
+void tg_wino_to_cl(int batch, int height, int width, int channels, const float *in, float *cl);
+void tg_wino_from_cl(int batch, int height, int width, int channels, const float *cl, float *out);
+/* out = norm(in), zero off the board and on the border; both channel-last. */
+void tg_wino_norm_cl(int batch, int height, int width, int channels, const tg_wino_norm *norm, const float *in,
+                     float *out);
+/* tg_blas_gpool of a channel-last tensor; out is [batch][3 * channels] as there. */
+void tg_wino_gpool_cl(int batch, int height, int width, int channels, const float *in, const float *mask,
+                      const float *mask_sum, float *out);
+/* out = epilogue(conv(in)) with in and out channel-last; in must be zero off the board and on the
+ * border. STORE and NORM_ACT also zero out's border; ACCUMULATE adds inside the rectangle only. The
+ * workspace is tg_wino_workspace's (only its transform buffers are used). */
+void tg_wino_conv_cl(const tg_wino_weights *w, int batch, int height, int width, const float *in, float *out,
+                     float *workspace, int epilogue, const tg_wino_norm *post);
+
 #endif
