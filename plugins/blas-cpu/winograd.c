@@ -229,28 +229,30 @@ static void input_transform(const geometry *g, int cp, int parts, const float *p
             const float *base = pad + image * n + (y0 * g->pad_w + x0) * cp;
             float *out = v + ((size_t)t * parts + q) * cp;
             for (int c = 0; c < cp; c += VW) {
-                vf d[PATCH][PATCH], r[PATCH][PATCH];
-                for (int i = 0; i < PATCH; i++)
-                    for (int j = 0; j < PATCH; j++)
-                        d[i][j] = *(const vf *)(base + ((size_t)i * g->pad_w + j) * cp + c);
-                for (int j = 0; j < PATCH; j++) { /* B^T d, column by column */
-                    const vf d0 = d[0][j], d1 = d[1][j], d2 = d[2][j], d3 = d[3][j], d4 = d[4][j], d5 = d[5][j];
-                    r[0][j] = 4.0f * d0 - 5.0f * d2 + d4;
-                    r[1][j] = -4.0f * (d1 + d2) + d3 + d4;
-                    r[2][j] = 4.0f * (d1 - d2) - d3 + d4;
-                    r[3][j] = 2.0f * (d3 - d1) - d2 + d4;
-                    r[4][j] = 2.0f * (d1 - d3) - d2 + d4;
-                    r[5][j] = 4.0f * d1 - 5.0f * d3 + d5;
+                /* d B row by row into r (six loads, six results at a time), then B^T (d B) column by
+                 * column straight to v: the patch is read once and never copied whole */
+                vf r[PATCH][PATCH];
+                for (int i = 0; i < PATCH; i++) {
+                    const float *row = base + (size_t)i * g->pad_w * cp + c;
+                    const vf d0 = *(const vf *)(row + 0 * (size_t)cp), d1 = *(const vf *)(row + 1 * (size_t)cp),
+                             d2 = *(const vf *)(row + 2 * (size_t)cp), d3 = *(const vf *)(row + 3 * (size_t)cp),
+                             d4 = *(const vf *)(row + 4 * (size_t)cp), d5 = *(const vf *)(row + 5 * (size_t)cp);
+                    r[i][0] = 4.0f * d0 - 5.0f * d2 + d4;
+                    r[i][1] = -4.0f * (d1 + d2) + d3 + d4;
+                    r[i][2] = 4.0f * (d1 - d2) - d3 + d4;
+                    r[i][3] = 2.0f * (d3 - d1) - d2 + d4;
+                    r[i][4] = 2.0f * (d1 - d3) - d2 + d4;
+                    r[i][5] = 4.0f * d1 - 5.0f * d3 + d5;
                 }
-                for (int i = 0; i < PATCH; i++) { /* (B^T d) B, row by row */
-                    const vf t0 = r[i][0], t1 = r[i][1], t2 = r[i][2], t3 = r[i][3], t4 = r[i][4], t5 = r[i][5];
-                    float *o = out + (size_t)i * PATCH * point_stride + c;
-                    *(vf *)(o + 0 * point_stride) = 4.0f * t0 - 5.0f * t2 + t4;
-                    *(vf *)(o + 1 * point_stride) = -4.0f * (t1 + t2) + t3 + t4;
-                    *(vf *)(o + 2 * point_stride) = 4.0f * (t1 - t2) - t3 + t4;
-                    *(vf *)(o + 3 * point_stride) = 2.0f * (t3 - t1) - t2 + t4;
-                    *(vf *)(o + 4 * point_stride) = 2.0f * (t1 - t3) - t2 + t4;
-                    *(vf *)(o + 5 * point_stride) = 4.0f * t1 - 5.0f * t3 + t5;
+                for (int j = 0; j < PATCH; j++) {
+                    const vf t0 = r[0][j], t1 = r[1][j], t2 = r[2][j], t3 = r[3][j], t4 = r[4][j], t5 = r[5][j];
+                    float *o = out + (size_t)j * point_stride + c;
+                    *(vf *)(o + 0 * PATCH * point_stride) = 4.0f * t0 - 5.0f * t2 + t4;
+                    *(vf *)(o + 1 * PATCH * point_stride) = -4.0f * (t1 + t2) + t3 + t4;
+                    *(vf *)(o + 2 * PATCH * point_stride) = 4.0f * (t1 - t2) - t3 + t4;
+                    *(vf *)(o + 3 * PATCH * point_stride) = 2.0f * (t3 - t1) - t2 + t4;
+                    *(vf *)(o + 4 * PATCH * point_stride) = 2.0f * (t1 - t3) - t2 + t4;
+                    *(vf *)(o + 5 * PATCH * point_stride) = 4.0f * t1 - 5.0f * t3 + t5;
                 }
             }
         }
