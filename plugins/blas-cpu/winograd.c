@@ -545,25 +545,47 @@ static void output_transform_cl(const geometry *g, int cp, const float *m, int f
         const float *bias = mask ? post->bias + n * post->bias_stride : NULL;
         float *corner = out + image * n + ((size_t)(y0 + 1) * g->pad_w + x0 + 1) * cp;
         for (int c = 0; c < cp; c += VW) {
-            float tile_out[TILE][TILE][VW];
-            untransform_tile(m + (size_t)t * cp + c, point_stride, tile_out);
+            /* A^T m column by column into r, then each row of (A^T m) A goes through the epilogue
+             * from registers */
+            const float *src = m + (size_t)t * cp + c;
+            vf r[TILE][PATCH];
+            for (int j = 0; j < PATCH; j++) {
+                vf a[PATCH];
+                for (int i = 0; i < PATCH; i++)
+                    a[i] = *(const vf *)(src + (size_t)(i * PATCH + j) * point_stride);
+                const vf s12 = a[1] + a[2], d12 = a[1] - a[2], s34 = a[3] + a[4], d34 = a[3] - a[4];
+                r[0][j] = a[0] + s12 + s34;
+                r[1][j] = d12 + 2.0f * d34;
+                r[2][j] = s12 + 4.0f * s34;
+                r[3][j] = d12 + 8.0f * d34 + a[5];
+            }
             vf s = zero, b = zero;
             if (mask) {
                 s = *(const vf *)(post->scale + c);
                 b = *(const vf *)(bias + c);
             }
-            for (int i = 0; i < rows; i++)
-                for (int j = 0; j < cols; j++) {
+#pragma GCC unroll 4
+            for (int i = 0; i < TILE; i++) {
+                if (i >= rows)
+                    break;
+                const vf s12 = r[i][1] + r[i][2], d12 = r[i][1] - r[i][2], s34 = r[i][3] + r[i][4],
+                         d34 = r[i][3] - r[i][4];
+                const vf o[TILE] = {r[i][0] + s12 + s34, d12 + 2.0f * d34, s12 + 4.0f * s34,
+                                    d12 + 8.0f * d34 + r[i][5]};
+                const float *mrow = mask ? mask + (size_t)(y0 + i) * g->width + x0 : NULL;
+#pragma GCC unroll 4
+                for (int j = 0; j < TILE; j++) {
+                    if (j >= cols)
+                        break;
                     vf *dst = (vf *)(corner + ((size_t)i * g->pad_w + j) * cp + c);
-                    const vf v = *(vf *)tile_out[i][j];
                     if (epilogue == TG_WINO_ACCUMULATE)
-                        *dst += v;
-                    else if (!mask)
-                        *dst = v;
+                        *dst += o[j];
+                    else if (!mrow)
+                        *dst = o[j];
                     else
-                        *dst = mask[(size_t)(y0 + i) * g->width + x0 + j] != 0.0f ? tg_vactivate(post->act, v * s + b)
-                                                                                   : zero;
+                        *dst = mrow[j] != 0.0f ? tg_vactivate(post->act, o[j] * s + b) : zero;
                 }
+            }
         }
     }
 }
