@@ -898,7 +898,8 @@ static void bn_act(run_ctx *r, const tg_bn_layer *bn, const tg_act_layer *act, c
     tg_blas_norm_act(bn->merged_scale, bn->merged_bias, act->kind, r->batch, bn->channels, r->hw, r->mask, in, out);
 }
 
-static bool stack_run(run_ctx *r, const blas_block *blocks, int n, int channels, float *x, float *t);
+static bool stack_run(run_ctx *r, const blas_block *blocks, int n, int channels, float *x, float *t,
+                      const tg_wino_norm *tip, bool *tip_done);
 
 /* x += final(mid(regular(pre(x)))) */
 static bool ordinary_run(run_ctx *r, const tg_residual_block *b, float *x, float *t) {
@@ -971,7 +972,7 @@ static bool nested_run(run_ctx *r, const tg_nested_block *b, const blas_block *b
         return false;
     bn_act(r, &b->pre_bn, &b->pre_act, x, t);
     conv(r, &b->pre_conv, t, mid, false);
-    if (!stack_run(r, bb->inner, bb->num_inner, mid_c, mid, mid_t))
+    if (!stack_run(r, bb->inner, bb->num_inner, mid_c, mid, mid_t, NULL, NULL))
         return false;
     bn_act(r, &b->post_bn, &b->post_act, mid, mid_t);
     conv(r, &b->post_conv, mid_t, x, true);
@@ -1151,8 +1152,11 @@ static bool gpool_cl(run_ctx *r, const tg_gpool_block *b, int channels, float *x
 
 /* Runs blocks over the residual stream x ([batch][channels][hw]), using t as the normalized copy.
  * Each block's intermediates are released when it ends. A run of blocks that can all take the
- * channel-last path converts x once at its start and once at its end. */
-static bool stack_run(run_ctx *r, const blas_block *blocks, int n, int channels, float *x, float *t) {
+ * channel-last path converts x once at its start and once at its end. When tip is given and such a
+ * run ends the stack, its conversion writes t = tip(x) instead of x (left stale) and sets *tip_done:
+ * the trunk's final norm rides along the last transpose. */
+static bool stack_run(run_ctx *r, const blas_block *blocks, int n, int channels, float *x, float *t,
+                      const tg_wino_norm *tip, bool *tip_done) {
     for (int i = 0; i < n; i++) {
         const tg_block *b = blocks[i].src;
         const size_t mark = r->ar.used;
@@ -1173,8 +1177,12 @@ static bool stack_run(run_ctx *r, const blas_block *blocks, int n, int channels,
                 r->ar.used = block_mark;
             }
             i = end - 1;
-            if (ok)
-                tg_wino_from_cl(r->batch, r->nn_y, r->nn_x, channels, xcl, x);
+            if (ok && tip && end == n) {
+                tg_wino_from_cl(r->batch, r->nn_y, r->nn_x, channels, xcl, t, tip);
+                *tip_done = true;
+            } else if (ok) {
+                tg_wino_from_cl(r->batch, r->nn_y, r->nn_x, channels, xcl, x, NULL);
+            }
             r->ar.used = mark;
             if (!ok)
                 return false;
@@ -1329,11 +1337,15 @@ bool tg_blas_forward(const tg_blas_net *net, tg_blas_scratch *s, const tg_nn_inp
 
     bool ok = stem_run(&r, m, in, s->x);
     r.ar.used = 0;
-    ok = ok && stack_run(&r, net->blocks, m->trunk.num_blocks, m->trunk.channels, s->x, s->t);
-    if (ok) {
-        /* the trunk tip: its output in t feeds both heads */
-        const tg_trunk *tr = &m->trunk;
-        if (tr->norm_kind == TG_TRUNK_NORM_BATCHNORM) {
+    /* the trunk tip: its output in t feeds both heads */
+    const tg_trunk *tr = &m->trunk;
+    const tg_wino_norm tip = {tr->tip_bn.merged_scale, tr->tip_bn.merged_bias, tr->tip_act.kind, s->mask, 0};
+    const bool bn_tip = tr->norm_kind == TG_TRUNK_NORM_BATCHNORM;
+    bool tip_done = false;
+    ok = ok && stack_run(&r, net->blocks, m->trunk.num_blocks, m->trunk.channels, s->x, s->t, bn_tip ? &tip : NULL,
+                         &tip_done);
+    if (ok && !tip_done) {
+        if (bn_tip) {
             bn_act(&r, &tr->tip_bn, &tr->tip_act, s->x, s->t);
         } else {
             const tg_rmsnorm_layer *rn = &tr->tip_rmsnorm;

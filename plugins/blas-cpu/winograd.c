@@ -439,20 +439,26 @@ void tg_wino_to_cl(int batch, int height, int width, int channels, const float *
 /* The inverse of to_channel_last without a prologue: 16 points x 16 channels at a time, read as
  * channel vectors, transposed in registers, stored as point vectors. */
 MULTIVERSION
-void tg_wino_from_cl(int batch, int height, int width, int channels, const float *cl, float *out) {
+void tg_wino_from_cl(int batch, int height, int width, int channels, const float *cl, float *out,
+                     const tg_wino_norm *norm) {
     const geometry g = geometry_of(height, width, 3);
     const int hw = height * width, cp = round_up(channels);
     const size_t image = (size_t)g.pad_h * g.pad_w * cp;
     for (int n = 0; n < batch; n++) {
         const float *src = cl + image * n;
         float *dst = out + (size_t)n * channels * hw;
+        const float *mask = norm ? norm->mask + (size_t)n * hw : NULL;
+        const float *bias = norm ? norm->bias + n * norm->bias_stride : NULL;
         for (int b = 0; b < hw; b += VW) {
             const int p0 = hw >= VW && b + VW > hw ? hw - VW : b;
             const int points = hw - p0 < VW ? hw - p0 : VW;
             size_t at[VW];
+            vi on_board = {0}; /* all ones on the board */
             for (int j = 0; j < VW; j++) {
                 const int p = p0 + (j < points ? j : 0);
                 at[j] = ((size_t)(p / width + 1) * g.pad_w + p % width + 1) * cp;
+                if (mask)
+                    on_board[j] = mask[p] != 0.0f ? -1 : 0;
             }
             for (int c0 = 0; c0 < channels; c0 += VW) {
                 vf r[VW];
@@ -462,6 +468,8 @@ void tg_wino_from_cl(int batch, int height, int width, int channels, const float
                 transpose16(r);
                 const int lanes = channels - c0 < VW ? channels - c0 : VW;
                 for (int l = 0; l < lanes; l++) {
+                    if (norm)
+                        r[l] = (vf)((vi)tg_vactivate(norm->act, r[l] * norm->scale[c0 + l] + bias[c0 + l]) & on_board);
                     float *d = dst + (size_t)(c0 + l) * hw + p0;
                     if (points == VW)
                         memcpy(d, &r[l], sizeof r[l]);

@@ -78,9 +78,10 @@ void tg_wino_conv(const tg_wino_weights *w, int batch, int height, int width, co
 size_t tg_wino_cl_floats(int batch, int height, int width, int channels);
 /* True when w can run through tg_wino_conv_cl. */
 bool tg_wino_cl_applies(const tg_wino_weights *w);
-/* NCHW -> channel-last (the border zeroed) and back. */
+/* NCHW -> channel-last (the border zeroed) and back; the way back may apply a norm (NULL: none). */
 void tg_wino_to_cl(int batch, int height, int width, int channels, const float *in, float *cl);
-void tg_wino_from_cl(int batch, int height, int width, int channels, const float *cl, float *out);
+void tg_wino_from_cl(int batch, int height, int width, int channels, const float *cl, float *out,
+                     const tg_wino_norm *norm);
 /* out = norm(in), zero off the board and on the border; both channel-last. */
 void tg_wino_norm_cl(int batch, int height, int width, int channels, const tg_wino_norm *norm, const float *in,
                      float *out);
