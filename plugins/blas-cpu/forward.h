@@ -1,8 +1,10 @@
 /* The FP32 forward pass of the blas-cpu backend: a KataGo network (tengen/model.h) evaluated on the
  * CPU with OpenBLAS doing the matrix products.
  *
- * Layout. Every spatial tensor is NCHW float32 over the whole nn_y_len x nn_x_len board tensor, the
- * same layout the core hands in and expects back, so no transposes happen at the edges. A board
+ * Layout. Spatial tensors are NCHW float32 over the whole nn_y_len x nn_x_len board tensor, the same
+ * layout the core hands in and expects back, so no transposes happen at the edges. The exception is
+ * inside the trunk: a run of residual and global-pooling blocks made of 3x3 convolutions keeps the
+ * residual stream channel-last between them (winograd.h), converted once at each end of the run. A board
  * smaller than the tensor sits in its top-left corner and is described by the on-board mask (input
  * channel 0). As in KataGo, convolutions pad with zeros at the tensor edge, every norm+activation
  * zeroes off-board points, pooling divides by the number of on-board points, and attention never
