@@ -619,12 +619,12 @@ static size_t block_cl_need(const tg_block *b, size_t batch, int nn_y, int nn_x)
     if (b->kind == TG_BLOCK_ORDINARY) {
         const tg_residual_block *o = b->u.ordinary;
         const int c = o->final_conv.out_channels;
-        return 2 * cl(n, nn_y, nn_x, c) + cl(n, nn_y, nn_x, o->regular_conv.out_channels);
+        return cl(n, nn_y, nn_x, c) + cl(n, nn_y, nn_x, o->regular_conv.out_channels);
     }
     if (b->kind == TG_BLOCK_GPOOL) {
         const tg_gpool_block *g = b->u.gpool;
         const int c = g->final_conv.out_channels, mid = g->regular_conv.out_channels, gp = g->gpool_conv.out_channels;
-        return 2 * cl(n, nn_y, nn_x, c) + cl(n, nn_y, nn_x, mid) + cl(n, nn_y, nn_x, gp) + batch * (3 * (size_t)gp + mid);
+        return cl(n, nn_y, nn_x, c) + cl(n, nn_y, nn_x, mid) + cl(n, nn_y, nn_x, gp) + batch * (3 * (size_t)gp + mid);
     }
     return 0;
 }
@@ -1108,33 +1108,31 @@ static float *take_cl(run_ctx *r, int channels) {
 }
 
 /* ordinary_run on a channel-last x: x += final(mid(regular(pre(x)))) */
-static bool ordinary_cl(run_ctx *r, const tg_residual_block *b, int channels, float *x) {
-    float *t = take_cl(r, channels), *mid = take_cl(r, b->regular_conv.out_channels);
-    if (!t || !mid)
+static bool ordinary_cl(run_ctx *r, const tg_residual_block *b, float *x) {
+    float *mid = take_cl(r, b->regular_conv.out_channels);
+    if (!mid)
         return false;
     const tg_wino_norm pre = {b->pre_bn.merged_scale, b->pre_bn.merged_bias, b->pre_act.kind, r->mask, 0};
     const tg_wino_norm post = {b->mid_bn.merged_scale, b->mid_bn.merged_bias, b->mid_act.kind, r->mask, 0};
-    tg_wino_norm_cl(r->batch, r->nn_y, r->nn_x, channels, &pre, x, t);
-    tg_wino_conv_cl(find_wino(r->net, &b->regular_conv), r->batch, r->nn_y, r->nn_x, t, mid, r->workspace,
+    tg_wino_conv_cl(find_wino(r->net, &b->regular_conv), r->batch, r->nn_y, r->nn_x, x, mid, r->workspace, &pre,
                     TG_WINO_NORM_ACT, &post);
-    tg_wino_conv_cl(find_wino(r->net, &b->final_conv), r->batch, r->nn_y, r->nn_x, mid, x, r->workspace,
+    tg_wino_conv_cl(find_wino(r->net, &b->final_conv), r->batch, r->nn_y, r->nn_x, mid, x, r->workspace, NULL,
                     TG_WINO_ACCUMULATE, NULL);
     return true;
 }
 
 /* gpool_run on a channel-last x, in the same order: the pooled branch first, its per-image bias
  * folded into the mid norm. */
-static bool gpool_cl(run_ctx *r, const tg_gpool_block *b, int channels, float *x) {
+static bool gpool_cl(run_ctx *r, const tg_gpool_block *b, float *x) {
     const int mid_c = b->regular_conv.out_channels, gp_c = b->gpool_conv.out_channels;
     const size_t batch = (size_t)r->batch;
-    float *t = take_cl(r, channels), *mid = take_cl(r, mid_c), *gp = take_cl(r, gp_c);
+    float *mid = take_cl(r, mid_c), *gp = take_cl(r, gp_c);
     float *pooled = take(&r->ar, batch * 3 * gp_c), *bias = take(&r->ar, batch * mid_c);
-    if (!t || !mid || !gp || !pooled || !bias)
+    if (!mid || !gp || !pooled || !bias)
         return false;
     const tg_wino_norm pre = {b->pre_bn.merged_scale, b->pre_bn.merged_bias, b->pre_act.kind, r->mask, 0};
     const tg_wino_norm gnorm = {b->gpool_bn.merged_scale, b->gpool_bn.merged_bias, b->gpool_act.kind, r->mask, 0};
-    tg_wino_norm_cl(r->batch, r->nn_y, r->nn_x, channels, &pre, x, t);
-    tg_wino_conv_cl(find_wino(r->net, &b->gpool_conv), r->batch, r->nn_y, r->nn_x, t, gp, r->workspace,
+    tg_wino_conv_cl(find_wino(r->net, &b->gpool_conv), r->batch, r->nn_y, r->nn_x, x, gp, r->workspace, &pre,
                     TG_WINO_NORM_ACT, &gnorm);
     tg_wino_gpool_cl(r->batch, r->nn_y, r->nn_x, gp_c, gp, r->mask, r->mask_sum, pooled);
     tg_blas_matmul(&b->gpool_to_bias_mul, r->batch, pooled, bias);
@@ -1143,9 +1141,9 @@ static bool gpool_cl(run_ctx *r, const tg_gpool_block *b, int channels, float *x
         for (int c = 0; c < mid_c; c++)
             bias[n * mid_c + c] = ms[c] * bias[n * mid_c + c] + mb[c];
     const tg_wino_norm post = {ms, bias, b->mid_act.kind, r->mask, (size_t)mid_c};
-    tg_wino_conv_cl(find_wino(r->net, &b->regular_conv), r->batch, r->nn_y, r->nn_x, t, mid, r->workspace,
+    tg_wino_conv_cl(find_wino(r->net, &b->regular_conv), r->batch, r->nn_y, r->nn_x, x, mid, r->workspace, &pre,
                     TG_WINO_NORM_ACT, &post);
-    tg_wino_conv_cl(find_wino(r->net, &b->final_conv), r->batch, r->nn_y, r->nn_x, mid, x, r->workspace,
+    tg_wino_conv_cl(find_wino(r->net, &b->final_conv), r->batch, r->nn_y, r->nn_x, mid, x, r->workspace, NULL,
                     TG_WINO_ACCUMULATE, NULL);
     return true;
 }
@@ -1172,8 +1170,7 @@ static bool stack_run(run_ctx *r, const blas_block *blocks, int n, int channels,
             for (; ok && i < end; i++) {
                 const size_t block_mark = r->ar.used;
                 b = blocks[i].src;
-                ok = b->kind == TG_BLOCK_ORDINARY ? ordinary_cl(r, b->u.ordinary, channels, xcl)
-                                                  : gpool_cl(r, b->u.gpool, channels, xcl);
+                ok = b->kind == TG_BLOCK_ORDINARY ? ordinary_cl(r, b->u.ordinary, xcl) : gpool_cl(r, b->u.gpool, xcl);
                 r->ar.used = block_mark;
             }
             i = end - 1;

@@ -216,11 +216,13 @@ static void to_channel_last(const geometry *g, int batch, int channels, int cp, 
 }
 
 /* Transforms the tiles [first, first + count) (numbered over the whole batch) into
- * v [36][count][parts * cp], part q's channels at q * cp. */
-MULTIVERSION
-static void input_transform(const geometry *g, int cp, int parts, const float *pad, int first, int count,
-                            float *v) {
+ * v [36][count][parts * cp], part q's channels at q * cp. With pre (3x3 only: parts == 1), every value
+ * read goes through the norm first, and reads off the board or on the border count as zero: the
+ * prologue of a convolution whose input is read where it lies, channel-last. */
+TG_VINLINE void input_transform_body(const geometry *g, int cp, int parts, const float *pad, int first, int count,
+                                     float *v, const tg_wino_norm *pre) {
     const size_t image = (size_t)g->pad_h * g->pad_w * cp, point_stride = (size_t)count * parts * cp;
+    const int hw = g->height * g->width;
     for (int t = 0; t < count; t++)
         for (int q = 0; q < parts; q++) {
             const int tile = first + t, n = tile / g->tiles, ty = tile % g->tiles / g->tiles_x,
@@ -228,15 +230,35 @@ static void input_transform(const geometry *g, int cp, int parts, const float *p
             const size_t y0 = (size_t)ty * TILE + part_offset[q][0], x0 = (size_t)tx * TILE + part_offset[q][1];
             const float *base = pad + image * n + (y0 * g->pad_w + x0) * cp;
             float *out = v + ((size_t)t * parts + q) * cp;
+            bool on[PATCH][PATCH]; /* with pre: the patch point is on the board */
+            const float *bias = NULL;
+            if (pre) {
+                const float *mask = pre->mask + (size_t)n * hw;
+                bias = pre->bias + n * pre->bias_stride;
+                for (int i = 0; i < PATCH; i++)
+                    for (int j = 0; j < PATCH; j++) {
+                        const int y = (int)y0 + i - 1, x = (int)x0 + j - 1;
+                        on[i][j] = y >= 0 && y < g->height && x >= 0 && x < g->width && mask[y * g->width + x] != 0.0f;
+                    }
+            }
             for (int c = 0; c < cp; c += VW) {
                 /* d B row by row into r (six loads, six results at a time), then B^T (d B) column by
                  * column straight to v: the patch is read once and never copied whole */
                 vf r[PATCH][PATCH];
+                vf scale = {0}, shift = {0};
+                if (pre) {
+                    scale = *(const vf *)(pre->scale + c);
+                    shift = *(const vf *)(bias + c);
+                }
                 for (int i = 0; i < PATCH; i++) {
                     const float *row = base + (size_t)i * g->pad_w * cp + c;
-                    const vf d0 = *(const vf *)(row + 0 * (size_t)cp), d1 = *(const vf *)(row + 1 * (size_t)cp),
-                             d2 = *(const vf *)(row + 2 * (size_t)cp), d3 = *(const vf *)(row + 3 * (size_t)cp),
-                             d4 = *(const vf *)(row + 4 * (size_t)cp), d5 = *(const vf *)(row + 5 * (size_t)cp);
+                    vf d[PATCH];
+                    for (int j = 0; j < PATCH; j++) {
+                        d[j] = *(const vf *)(row + (size_t)j * cp);
+                        if (pre)
+                            d[j] = on[i][j] ? tg_vactivate(pre->act, d[j] * scale + shift) : (vf){0};
+                    }
+                    const vf d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3], d4 = d[4], d5 = d[5];
                     r[i][0] = 4.0f * d0 - 5.0f * d2 + d4;
                     r[i][1] = -4.0f * (d1 + d2) + d3 + d4;
                     r[i][2] = 4.0f * (d1 - d2) - d3 + d4;
@@ -256,6 +278,18 @@ static void input_transform(const geometry *g, int cp, int parts, const float *p
                 }
             }
         }
+}
+
+MULTIVERSION
+static void input_transform(const geometry *g, int cp, int parts, const float *pad, int first, int count,
+                            float *v) {
+    input_transform_body(g, cp, parts, pad, first, count, v, NULL);
+}
+
+MULTIVERSION
+static void input_transform_pre(const geometry *g, int cp, const float *in, int first, int count, float *v,
+                                const tg_wino_norm *pre) {
+    input_transform_body(g, cp, 1, in, first, count, v, pre);
 }
 
 typedef float v4 __attribute__((vector_size(TILE * sizeof(float)), aligned(sizeof(float))));
@@ -483,33 +517,6 @@ void tg_wino_from_cl(int batch, int height, int width, int channels, const float
 }
 
 MULTIVERSION
-void tg_wino_norm_cl(int batch, int height, int width, int channels, const tg_wino_norm *norm, const float *in,
-                     float *out) {
-    const geometry g = geometry_of(height, width, 3);
-    const int cp = round_up(channels), hw = height * width;
-    const size_t image = (size_t)g.pad_h * g.pad_w * cp;
-    zero_cl_border(&g, batch, cp, out);
-    const vf zero = {0};
-    for (int n = 0; n < batch; n++) {
-        const float *mask = norm->mask + (size_t)n * hw;
-        const float *bias = norm->bias + n * norm->bias_stride;
-        for (int y = 0; y < height; y++)
-            for (int x = 0; x < width; x++) {
-                const size_t at = image * n + ((size_t)(y + 1) * g.pad_w + x + 1) * cp;
-                if (mask[y * width + x] == 0.0f) {
-                    for (int c = 0; c < cp; c += VW)
-                        *(vf *)(out + at + c) = zero;
-                    continue;
-                }
-                for (int c = 0; c < cp; c += VW)
-                    *(vf *)(out + at + c) = tg_vactivate(norm->act, *(const vf *)(in + at + c) *
-                                                                         *(const vf *)(norm->scale + c) +
-                                                                     *(const vf *)(bias + c));
-            }
-    }
-}
-
-MULTIVERSION
 void tg_wino_gpool_cl(int batch, int height, int width, int channels, const float *in, const float *mask,
                       const float *mask_sum, float *out) {
     const geometry g = geometry_of(height, width, 3);
@@ -599,7 +606,7 @@ static void output_transform_cl(const geometry *g, int cp, const float *m, int f
 }
 
 void tg_wino_conv_cl(const tg_wino_weights *w, int batch, int height, int width, const float *in, float *out,
-                     float *workspace, int epilogue, const tg_wino_norm *post) {
+                     float *workspace, const tg_wino_norm *pre, int epilogue, const tg_wino_norm *post) {
     const geometry g = geometry_of(height, width, 3);
     const int in_cp = w->in_cp, out_cp = w->out_cp;
     float *v = workspace, *m = v + (size_t)POINTS * TILES_PER_CHUNK * w->k_stride;
@@ -608,7 +615,10 @@ void tg_wino_conv_cl(const tg_wino_weights *w, int batch, int height, int width,
     const int total = batch * g.tiles;
     for (int first = 0; first < total; first += TILES_PER_CHUNK) {
         const int count = total - first < TILES_PER_CHUNK ? total - first : TILES_PER_CHUNK;
-        input_transform(&g, in_cp, 1, in, first, count, v);
+        if (pre)
+            input_transform_pre(&g, in_cp, in, first, count, v, pre);
+        else
+            input_transform(&g, in_cp, 1, in, first, count, v);
         for (int p = 0; p < POINTS; p++)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, count, out_cp, w->k_rows, 1.0f,
                         v + (size_t)p * count * w->k_stride, w->k_stride, w->u + (size_t)p * w->k_rows * out_cp,

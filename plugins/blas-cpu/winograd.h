@@ -82,16 +82,15 @@ bool tg_wino_cl_applies(const tg_wino_weights *w);
 void tg_wino_to_cl(int batch, int height, int width, int channels, const float *in, float *cl);
 void tg_wino_from_cl(int batch, int height, int width, int channels, const float *cl, float *out,
                      const tg_wino_norm *norm);
-/* out = norm(in), zero off the board and on the border; both channel-last. */
-void tg_wino_norm_cl(int batch, int height, int width, int channels, const tg_wino_norm *norm, const float *in,
-                     float *out);
 /* tg_blas_gpool of a channel-last tensor; out is [batch][3 * channels] as there. */
 void tg_wino_gpool_cl(int batch, int height, int width, int channels, const float *in, const float *mask,
                       const float *mask_sum, float *out);
-/* out = epilogue(conv(in)) with in and out channel-last; in must be zero off the board and on the
- * border. STORE and NORM_ACT also zero out's border; ACCUMULATE adds inside the rectangle only. The
+/* out = epilogue(conv(prologue(in))) with in and out channel-last. Without a prologue (pre NULL) in
+ * must be zero off the board and on the border; with one, the norm is applied to each value as the
+ * transform reads it and points off the board read as zero, so in is the raw residual stream.
+ * STORE and NORM_ACT also zero out's border; ACCUMULATE adds inside the rectangle only. The
  * workspace is tg_wino_workspace's (only its transform buffers are used). */
 void tg_wino_conv_cl(const tg_wino_weights *w, int batch, int height, int width, const float *in, float *out,
-                     float *workspace, int epilogue, const tg_wino_norm *post);
+                     float *workspace, const tg_wino_norm *pre, int epilogue, const tg_wino_norm *post);
 
 #endif
