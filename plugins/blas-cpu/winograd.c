@@ -230,7 +230,7 @@ TG_VINLINE void input_transform_body(const geometry *g, int cp, int parts, const
             const size_t y0 = (size_t)ty * TILE + part_offset[q][0], x0 = (size_t)tx * TILE + part_offset[q][1];
             const float *base = pad + image * n + (y0 * g->pad_w + x0) * cp;
             float *out = v + ((size_t)t * parts + q) * cp;
-            bool on[PATCH][PATCH]; /* with pre: the patch point is on the board */
+            int on[PATCH][PATCH]; /* with pre: all ones where the patch point is on the board, else 0 */
             const float *bias = NULL;
             if (pre) {
                 const float *mask = pre->mask + (size_t)n * hw;
@@ -238,7 +238,9 @@ TG_VINLINE void input_transform_body(const geometry *g, int cp, int parts, const
                 for (int i = 0; i < PATCH; i++)
                     for (int j = 0; j < PATCH; j++) {
                         const int y = (int)y0 + i - 1, x = (int)x0 + j - 1;
-                        on[i][j] = y >= 0 && y < g->height && x >= 0 && x < g->width && mask[y * g->width + x] != 0.0f;
+                        on[i][j] = y >= 0 && y < g->height && x >= 0 && x < g->width && mask[y * g->width + x] != 0.0f
+                                       ? -1
+                                       : 0;
                     }
             }
             for (int c = 0; c < cp; c += VW) {
@@ -255,8 +257,8 @@ TG_VINLINE void input_transform_body(const geometry *g, int cp, int parts, const
                     vf d[PATCH];
                     for (int j = 0; j < PATCH; j++) {
                         d[j] = *(const vf *)(row + (size_t)j * cp);
-                        if (pre)
-                            d[j] = on[i][j] ? tg_vactivate(pre->act, d[j] * scale + shift) : (vf){0};
+                        if (pre) /* branch-free: off-board lanes are cleared, not skipped */
+                            d[j] = (vf)((vi)tg_vactivate(pre->act, d[j] * scale + shift) & ((vi){0} + on[i][j]));
                     }
                     const vf d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3], d4 = d[4], d5 = d[5];
                     r[i][0] = 4.0f * d0 - 5.0f * d2 + d4;
