@@ -923,6 +923,15 @@ static bool ordinary_run(run_ctx *r, const tg_residual_block *b, float *x, float
     return true;
 }
 
+/* A global-pooling block's per-image bias of mid, made the bias of mid's norm instead:
+ * bn(mid + bias) = scale * mid + (scale * bias + bn_bias). bias is [batch][bn->channels]. */
+static void fold_into_norm(const tg_bn_layer *bn, int batch, float *bias) {
+    for (int n = 0; n < batch; n++)
+        for (int c = 0; c < bn->channels; c++)
+            bias[(size_t)n * bn->channels + c] = bn->merged_scale[c] * bias[(size_t)n * bn->channels + c] +
+                                                 bn->merged_bias[c];
+}
+
 static bool gpool_run(run_ctx *r, const tg_gpool_block *b, float *x, float *t) {
     const int mid_c = b->regular_conv.out_channels, gp_c = b->gpool_conv.out_channels;
     const size_t batch = (size_t)r->batch, hw = (size_t)r->hw;
@@ -943,11 +952,8 @@ static bool gpool_run(run_ctx *r, const tg_gpool_block *b, float *x, float *t) {
         tg_wino_conv(wg, r->batch, r->nn_y, r->nn_x, x, gp, r->workspace, &pre, TG_WINO_NORM_ACT, &gnorm);
         tg_blas_gpool(r->batch, gp_c, r->hw, gp, r->mask, r->mask_sum, pooled);
         tg_blas_matmul(&b->gpool_to_bias_mul, r->batch, pooled, bias);
-        const float *ms = b->mid_bn.merged_scale, *mb = b->mid_bn.merged_bias;
-        for (size_t n = 0; n < batch; n++)
-            for (int c = 0; c < mid_c; c++)
-                bias[n * mid_c + c] = ms[c] * bias[n * mid_c + c] + mb[c];
-        const tg_wino_norm post = {ms, bias, b->mid_act.kind, r->mask, (size_t)mid_c};
+        fold_into_norm(&b->mid_bn, r->batch, bias);
+        const tg_wino_norm post = {b->mid_bn.merged_scale, bias, b->mid_act.kind, r->mask, (size_t)mid_c};
         tg_wino_conv(wr, r->batch, r->nn_y, r->nn_x, NULL, mid_t, r->workspace, NULL, TG_WINO_NORM_ACT, &post);
         conv(r, &b->final_conv, mid_t, x, true);
         return true;
@@ -1136,11 +1142,8 @@ static bool gpool_cl(run_ctx *r, const tg_gpool_block *b, float *x) {
                     TG_WINO_NORM_ACT, &gnorm);
     tg_wino_gpool_cl(r->batch, r->nn_y, r->nn_x, gp_c, gp, r->mask, r->mask_sum, pooled);
     tg_blas_matmul(&b->gpool_to_bias_mul, r->batch, pooled, bias);
-    const float *ms = b->mid_bn.merged_scale, *mb = b->mid_bn.merged_bias;
-    for (size_t n = 0; n < batch; n++)
-        for (int c = 0; c < mid_c; c++)
-            bias[n * mid_c + c] = ms[c] * bias[n * mid_c + c] + mb[c];
-    const tg_wino_norm post = {ms, bias, b->mid_act.kind, r->mask, (size_t)mid_c};
+    fold_into_norm(&b->mid_bn, r->batch, bias);
+    const tg_wino_norm post = {b->mid_bn.merged_scale, bias, b->mid_act.kind, r->mask, (size_t)mid_c};
     tg_wino_conv_cl(find_wino(r->net, &b->regular_conv), r->batch, r->nn_y, r->nn_x, x, mid, r->workspace, &pre,
                     TG_WINO_NORM_ACT, &post);
     tg_wino_conv_cl(find_wino(r->net, &b->final_conv), r->batch, r->nn_y, r->nn_x, mid, x, r->workspace, NULL,

@@ -337,10 +337,9 @@ static inline void scatter_tile(float tile[TILE][TILE][VW], int rows, int cols, 
     }
 }
 
-/* One output tile, (A^T m) A, for the VW channels at src (point p's values at src + p * point_stride). */
-TG_VINLINE void untransform_tile(const float *src, size_t point_stride, float tile_out[TILE][TILE][VW]) {
-    vf r[TILE][PATCH];
-    for (int j = 0; j < PATCH; j++) { /* A^T m, column by column */
+/* A^T m for the VW channels at src (point p's values at src + p * point_stride), column by column. */
+TG_VINLINE void untransform_columns(const float *src, size_t point_stride, vf r[TILE][PATCH]) {
+    for (int j = 0; j < PATCH; j++) {
         vf a[PATCH];
         for (int i = 0; i < PATCH; i++)
             a[i] = *(const vf *)(src + (size_t)(i * PATCH + j) * point_stride);
@@ -350,12 +349,26 @@ TG_VINLINE void untransform_tile(const float *src, size_t point_stride, float ti
         r[2][j] = s12 + 4.0f * s34;
         r[3][j] = d12 + 8.0f * d34 + a[5];
     }
+}
+
+/* One row of (A^T m) A from the matching row of A^T m. */
+TG_VINLINE void untransform_row(const vf r[PATCH], vf o[TILE]) {
+    const vf s12 = r[1] + r[2], d12 = r[1] - r[2], s34 = r[3] + r[4], d34 = r[3] - r[4];
+    o[0] = r[0] + s12 + s34;
+    o[1] = d12 + 2.0f * d34;
+    o[2] = s12 + 4.0f * s34;
+    o[3] = d12 + 8.0f * d34 + r[5];
+}
+
+/* One whole output tile, (A^T m) A, for the VW channels at src. */
+TG_VINLINE void untransform_tile(const float *src, size_t point_stride, float tile_out[TILE][TILE][VW]) {
+    vf r[TILE][PATCH];
+    untransform_columns(src, point_stride, r);
     for (int i = 0; i < TILE; i++) {
-        const vf s12 = r[i][1] + r[i][2], d12 = r[i][1] - r[i][2], s34 = r[i][3] + r[i][4], d34 = r[i][3] - r[i][4];
-        *(vf *)tile_out[i][0] = r[i][0] + s12 + s34;
-        *(vf *)tile_out[i][1] = d12 + 2.0f * d34;
-        *(vf *)tile_out[i][2] = s12 + 4.0f * s34;
-        *(vf *)tile_out[i][3] = d12 + 8.0f * d34 + r[i][5];
+        vf o[TILE];
+        untransform_row(r[i], o);
+        for (int j = 0; j < TILE; j++)
+            *(vf *)tile_out[i][j] = o[j];
     }
 }
 
@@ -564,18 +577,8 @@ static void output_transform_cl(const geometry *g, int cp, const float *m, int f
         for (int c = 0; c < cp; c += VW) {
             /* A^T m column by column into r, then each row of (A^T m) A goes through the epilogue
              * from registers */
-            const float *src = m + (size_t)t * cp + c;
             vf r[TILE][PATCH];
-            for (int j = 0; j < PATCH; j++) {
-                vf a[PATCH];
-                for (int i = 0; i < PATCH; i++)
-                    a[i] = *(const vf *)(src + (size_t)(i * PATCH + j) * point_stride);
-                const vf s12 = a[1] + a[2], d12 = a[1] - a[2], s34 = a[3] + a[4], d34 = a[3] - a[4];
-                r[0][j] = a[0] + s12 + s34;
-                r[1][j] = d12 + 2.0f * d34;
-                r[2][j] = s12 + 4.0f * s34;
-                r[3][j] = d12 + 8.0f * d34 + a[5];
-            }
+            untransform_columns(m + (size_t)t * cp + c, point_stride, r);
             vf s = zero, b = zero;
             if (mask) {
                 s = *(const vf *)(post->scale + c);
@@ -585,10 +588,8 @@ static void output_transform_cl(const geometry *g, int cp, const float *m, int f
             for (int i = 0; i < TILE; i++) {
                 if (i >= rows)
                     break;
-                const vf s12 = r[i][1] + r[i][2], d12 = r[i][1] - r[i][2], s34 = r[i][3] + r[i][4],
-                         d34 = r[i][3] - r[i][4];
-                const vf o[TILE] = {r[i][0] + s12 + s34, d12 + 2.0f * d34, s12 + 4.0f * s34,
-                                    d12 + 8.0f * d34 + r[i][5]};
+                vf o[TILE];
+                untransform_row(r[i], o);
                 const float *mrow = mask ? mask + (size_t)(y0 + i) * g->width + x0 : NULL;
 #pragma GCC unroll 4
                 for (int j = 0; j < TILE; j++) {
