@@ -117,6 +117,22 @@ static geometry geometry_of(int height, int width, int kernel) {
     return g;
 }
 
+/* Where tile number `tile` (counted over the whole batch) lies: its image, its output corner, and how
+ * many of its 4 x 4 outputs fall on the board tensor (fewer in the last row and column). */
+typedef struct tile_place {
+    int n, y0, x0, rows, cols;
+} tile_place;
+
+static inline tile_place place_of(const geometry *g, int tile) {
+    tile_place p;
+    p.n = tile / g->tiles;
+    p.y0 = tile % g->tiles / g->tiles_x * TILE;
+    p.x0 = tile % g->tiles_x * TILE;
+    p.rows = g->height - p.y0 < TILE ? g->height - p.y0 : TILE;
+    p.cols = g->width - p.x0 < TILE ? g->width - p.x0 : TILE;
+    return p;
+}
+
 size_t tg_wino_workspace(const tg_conv_layer *conv, int batch, int height, int width) {
     const geometry g = geometry_of(height, width, conv->kernel_y);
     const int parts = conv->kernel_y == 5 ? 4 : 1;
@@ -225,9 +241,9 @@ TG_VINLINE void input_transform_body(const geometry *g, int cp, int parts, const
     const int hw = g->height * g->width;
     for (int t = 0; t < count; t++)
         for (int q = 0; q < parts; q++) {
-            const int tile = first + t, n = tile / g->tiles, ty = tile % g->tiles / g->tiles_x,
-                      tx = tile % g->tiles_x;
-            const size_t y0 = (size_t)ty * TILE + part_offset[q][0], x0 = (size_t)tx * TILE + part_offset[q][1];
+            const tile_place tp = place_of(g, first + t);
+            const int n = tp.n;
+            const size_t y0 = (size_t)(tp.y0 + part_offset[q][0]), x0 = (size_t)(tp.x0 + part_offset[q][1]);
             const float *base = pad + image * n + (y0 * g->pad_w + x0) * cp;
             float *out = v + ((size_t)t * parts + q) * cp;
             int on[PATCH][PATCH]; /* with pre: all ones where the patch point is on the board, else 0 */
@@ -379,11 +395,8 @@ static void output_transform(const geometry *g, int out_c, int cp, const float *
     const size_t point_stride = (size_t)count * cp;
     const int hw = g->height * g->width;
     for (int t = 0; t < count; t++) {
-        const int tile = first + t, n = tile / g->tiles, ty = tile % g->tiles / g->tiles_x,
-                  tx = tile % g->tiles_x;
-        const int y0 = ty * TILE, x0 = tx * TILE;
-        const int rows = g->height - y0 < TILE ? g->height - y0 : TILE;
-        const int cols = g->width - x0 < TILE ? g->width - x0 : TILE;
+        const tile_place tp = place_of(g, first + t);
+        const int n = tp.n, y0 = tp.y0, x0 = tp.x0, rows = tp.rows, cols = tp.cols;
         const float *src = m + (size_t)t * cp;
         float *img = out + (size_t)n * out_c * hw;
         const float *mask = epilogue == TG_WINO_NORM_ACT ? post->mask + (size_t)n * hw : NULL;
@@ -566,11 +579,8 @@ static void output_transform_cl(const geometry *g, int cp, const float *m, int f
     const int hw = g->height * g->width;
     const vf zero = {0};
     for (int t = 0; t < count; t++) {
-        const int tile = first + t, n = tile / g->tiles, ty = tile % g->tiles / g->tiles_x,
-                  tx = tile % g->tiles_x;
-        const int y0 = ty * TILE, x0 = tx * TILE;
-        const int rows = g->height - y0 < TILE ? g->height - y0 : TILE;
-        const int cols = g->width - x0 < TILE ? g->width - x0 : TILE;
+        const tile_place tp = place_of(g, first + t);
+        const int n = tp.n, y0 = tp.y0, x0 = tp.x0, rows = tp.rows, cols = tp.cols;
         const float *mask = epilogue == TG_WINO_NORM_ACT ? post->mask + (size_t)n * hw : NULL;
         const float *bias = mask ? post->bias + n * post->bias_stride : NULL;
         float *corner = out + image * n + ((size_t)(y0 + 1) * g->pad_w + x0 + 1) * cp;
