@@ -1,14 +1,29 @@
-/* Winograd F(4x4, 3x3) convolution of the blas-cpu backend; see winograd.h for the data flow.
+/* Winograd F(4x4, 3x3) and F(4x4, 5x5) convolutions of the blas-cpu backend; see winograd.h for
+ * the data flow.
  *
- * The transforms are the standard ones for F(4, 3) with interpolation points 0, +-1, +-2 (Lavin &
- * Gray, "Fast Algorithms for Convolutional Neural Networks", 2015):
+ * Both are Toom-Cook constructions (Lavin & Gray, "Fast Algorithms for Convolutional Neural
+ * Networks", 2015) over the points a_j listed, plus the point at infinity, with r the kernel side,
+ * alpha = 4 + r - 1 and M(x) the product of (x - a_j) over the finite points:
+ *   A^T[i][j] = a_j^i (last column: 1 in the last row only);
+ *   G[j][k]   = a_j^k / prod over l != j of (a_j - a_l) (last row: 1 in the last column only);
+ *   B^T row j = the coefficients of M(x) / (x - a_j), lowest power first (last row: those of M(x)).
+ * F(4, 3), points 0, +-1, +-2:
  *   input  B^T d B,   B^T rows: [4 0 -5 0 1 0] [0 -4 -4 1 1 0] [0 4 -4 -1 1 0]
  *                               [0 -2 -1 2 1 0] [0 2 -1 -2 1 0] [0 4 0 -5 0 1]
  *   weight G g G^T,   G rows:   [1/4 0 0] [-1/6 -1/6 -1/6] [-1/6 1/6 -1/6]
  *                               [1/24 1/12 1/6] [1/24 -1/12 1/6] [0 0 1]
  *   output A^T m A,   A^T rows: [1 1 1 1 1 0] [0 1 -1 2 -2 0] [0 1 1 4 4 0] [0 1 -1 8 -8 1]
- *
- * The transforms run with channels as vector lanes (VW floats, vecmath.h). */
+ * F(4, 5), points 0, +-1, +-2, +-1/2 (the first layer of most KataGo networks is 5x5):
+ *   B^T rows: [-1 0 21/4 0 -21/4 0 1 0]  [0 1 1 -17/4 -17/4 1 1 0]  [0 -1 1 17/4 -17/4 -1 1 0]
+ *             [0 1/2 1/4 -5/2 -5/4 2 1 0]  [0 -1/2 1/4 5/2 -5/4 -2 1 0]  [0 2 4 -5/2 -5 1/2 1 0]
+ *             [0 -2 4 5/2 -5 -1/2 1 0]  [0 -1 0 21/4 0 -21/4 0 1]
+ *   G rows:   [-1 0 0 0 0]  [-2/9 -2/9 -2/9 -2/9 -2/9]  [-2/9 2/9 -2/9 2/9 -2/9]
+ *             [1/90 1/45 2/45 4/45 8/45]  [1/90 -1/45 2/45 -4/45 8/45]
+ *             [32/45 16/45 8/45 4/45 2/45]  [32/45 -16/45 8/45 -4/45 2/45]  [0 0 0 0 1]
+ *   A^T rows: [1 1 1 1 1 1 1 0]  [0 1 -1 2 -2 1/2 -1/2 0]  [0 1 1 4 4 1/4 1/4 0]
+ *             [0 1 -1 8 -8 1/8 -1/8 1]
+ * Every entry of B^T and A^T is exact in binary; G is applied in double when the weights are
+ * prepared. The transforms run with channels as vector lanes (VW floats, vecmath.h). */
 #include "winograd.h"
 
 #include <cblas.h>
@@ -21,8 +36,10 @@
 
 #define VW TG_VW  /* vector width in floats: one AVX-512 register, two AVX2 ones */
 #define TILE 4    /* output tile side */
-#define PATCH 6   /* input tile side: TILE + 3 - 1 */
+#define PATCH 6   /* input tile side of F(4x4, 3x3): TILE + 3 - 1 */
 #define POINTS 36
+#define PATCH5 8  /* input tile side of F(4x4, 5x5): TILE + 5 - 1 */
+#define POINTS5 64
 
 /* Tiles per chunk: a chunk's transform-domain input and output (36 x TILES_PER_CHUNK x channels
  * each) fit the 1 MiB L2 of the machines measured for 96 channels; also the batch size at which
@@ -37,6 +54,8 @@ static int chunk_tiles(int total) {
     return (total + chunks - 1) / chunks;
 }
 
+static int points_of(int kernel) { return kernel == 5 ? POINTS5 : POINTS; }
+
 typedef tg_vf vf;
 typedef tg_vi vi;
 #define MULTIVERSION TG_MULTIVERSION
@@ -48,52 +67,53 @@ bool tg_wino_applies(const tg_conv_layer *conv) {
            conv->dilation_y == 1 && conv->dilation_x == 1;
 }
 
-/* A 5x5 kernel, zero-padded to 6x6, is four 3x3 parts at these offsets; see winograd.h. */
-static const int part_offset[4][2] = {{0, 0}, {0, 3}, {3, 0}, {3, 3}};
-
 bool tg_wino_prepare(const tg_conv_layer *conv, tg_wino_weights *w) {
-    static const double G[PATCH][3] = {{1.0 / 4, 0, 0},
-                                       {-1.0 / 6, -1.0 / 6, -1.0 / 6},
-                                       {-1.0 / 6, 1.0 / 6, -1.0 / 6},
-                                       {1.0 / 24, 1.0 / 12, 1.0 / 6},
-                                       {1.0 / 24, -1.0 / 12, 1.0 / 6},
-                                       {0, 0, 1}};
+    static const double G3[PATCH][3] = {{1.0 / 4, 0, 0},
+                                        {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                        {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                        {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                        {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                        {0, 0, 1}};
+    static const double G5[PATCH5][5] = {{-1, 0, 0, 0, 0},
+                                         {-2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9, -2.0 / 9},
+                                         {-2.0 / 9, 2.0 / 9, -2.0 / 9, 2.0 / 9, -2.0 / 9},
+                                         {1.0 / 90, 1.0 / 45, 2.0 / 45, 4.0 / 45, 8.0 / 45},
+                                         {1.0 / 90, -1.0 / 45, 2.0 / 45, -4.0 / 45, 8.0 / 45},
+                                         {32.0 / 45, 16.0 / 45, 8.0 / 45, 4.0 / 45, 2.0 / 45},
+                                         {32.0 / 45, -16.0 / 45, 8.0 / 45, -4.0 / 45, 2.0 / 45},
+                                         {0, 0, 0, 0, 1}};
     memset(w, 0, sizeof *w);
     w->layer = conv;
     w->in_c = conv->in_channels;
     w->out_c = conv->out_channels;
     w->in_cp = round_up(w->in_c);
     w->out_cp = round_up(w->out_c);
-    w->parts = conv->kernel_y == 5 ? 4 : 1;
-    w->k_stride = w->parts * w->in_cp;
-    w->k_rows = (w->parts - 1) * w->in_cp + w->in_c;
-    const int ks = conv->kernel_y;
-    /* calloc: the padding columns o >= out_c, and the rows of padding lanes between parts, stay
-     * zero, so the sgemm may read them harmlessly */
-    w->u = calloc((size_t)POINTS * w->k_rows * w->out_cp, sizeof(float));
+    const int ks = conv->kernel_y, alpha = TILE + ks - 1;
+    w->alpha = alpha;
+    w->points = alpha * alpha;
+    /* calloc: the padding columns o >= out_c stay zero, so the sgemm may read them harmlessly */
+    w->u = calloc((size_t)w->points * w->in_c * w->out_cp, sizeof(float));
     if (!w->u)
         return false;
-    for (int q = 0; q < w->parts; q++)
-        for (int o = 0; o < w->out_c; o++)
-            for (int c = 0; c < w->in_c; c++) {
-                const float *kernel = conv->weights + ((size_t)o * w->in_c + c) * ks * ks;
-                float g[9]; /* this part's 3x3 kernel: the 6x6 zero-padded kernel's rows a.., columns b.. */
-                for (int i = 0; i < 3; i++)
-                    for (int j = 0; j < 3; j++) {
-                        const int y = part_offset[q][0] + i, x = part_offset[q][1] + j;
-                        g[i * 3 + j] = y < ks && x < ks ? kernel[y * ks + x] : 0.0f;
-                    }
-                const size_t row = (size_t)q * w->in_cp + c;
-                double gg[PATCH][3]; /* G g, in double so the stored weights carry only one rounding */
-                for (int i = 0; i < PATCH; i++)
-                    for (int k = 0; k < 3; k++)
-                        gg[i][k] = G[i][0] * g[k] + G[i][1] * g[3 + k] + G[i][2] * g[6 + k];
-                for (int i = 0; i < PATCH; i++)
-                    for (int j = 0; j < PATCH; j++) {
-                        const double u = gg[i][0] * G[j][0] + gg[i][1] * G[j][1] + gg[i][2] * G[j][2];
-                        w->u[((size_t)(i * PATCH + j) * w->k_rows + row) * w->out_cp + o] = (float)u;
-                    }
-            }
+    for (int o = 0; o < w->out_c; o++)
+        for (int c = 0; c < w->in_c; c++) {
+            const float *g = conv->weights + ((size_t)o * w->in_c + c) * ks * ks;
+            double gg[PATCH5][5]; /* G g, in double so the stored weights carry only one rounding */
+            for (int i = 0; i < alpha; i++)
+                for (int k = 0; k < ks; k++) {
+                    double sum = 0;
+                    for (int l = 0; l < ks; l++)
+                        sum += (ks == 5 ? G5[i][l] : G3[i][l]) * g[l * ks + k];
+                    gg[i][k] = sum;
+                }
+            for (int i = 0; i < alpha; i++)
+                for (int j = 0; j < alpha; j++) {
+                    double u = 0;
+                    for (int k = 0; k < ks; k++)
+                        u += gg[i][k] * (ks == 5 ? G5[j][k] : G3[j][k]);
+                    w->u[((size_t)(i * alpha + j) * w->in_c + c) * w->out_cp + o] = (float)u;
+                }
+        }
     return true;
 }
 
@@ -110,8 +130,8 @@ typedef struct geometry {
     int pad_h, pad_w;                            /* the bordered channel-last input */
 } geometry;
 
-/* A 3x3 part's patch for the tile at (ty, tx) starts at bordered row 4 ty + a, column 4 tx + b
- * ((a, b) its offset); the last patches end at row 4 tiles_y + 1 + a. */
+/* The patch of the tile at (ty, tx) starts at bordered row 4 ty, column 4 tx, and is kernel + 3
+ * wide: the last patches end at row 4 tiles_y + kernel - 2. */
 static geometry geometry_of(int height, int width, int kernel) {
     geometry g;
     g.height = height;
@@ -120,8 +140,8 @@ static geometry geometry_of(int height, int width, int kernel) {
     g.tiles_x = (width + TILE - 1) / TILE;
     g.tiles = g.tiles_y * g.tiles_x;
     g.border = kernel / 2;
-    g.pad_h = g.tiles_y * TILE + (kernel == 5 ? 5 : 2);
-    g.pad_w = g.tiles_x * TILE + (kernel == 5 ? 5 : 2);
+    g.pad_h = g.tiles_y * TILE + kernel - 1;
+    g.pad_w = g.tiles_x * TILE + kernel - 1;
     return g;
 }
 
@@ -143,10 +163,9 @@ static inline tile_place place_of(const geometry *g, int tile) {
 
 size_t tg_wino_workspace(const tg_conv_layer *conv, int batch, int height, int width) {
     const geometry g = geometry_of(height, width, conv->kernel_y);
-    const int parts = conv->kernel_y == 5 ? 4 : 1;
     const size_t in_cp = (size_t)round_up(conv->in_channels), out_cp = (size_t)round_up(conv->out_channels);
     const size_t padded = (size_t)batch * g.pad_h * g.pad_w * in_cp;
-    return padded + (size_t)POINTS * TILES_PER_CHUNK * (parts * in_cp + out_cp);
+    return padded + (size_t)points_of(conv->kernel_y) * TILES_PER_CHUNK * (in_cp + out_cp);
 }
 
 /* Transposes a 16 x 16 block held as 16 vectors: r[i][j] <-> r[j][i]. Stage d swaps bit d of the row
@@ -239,83 +258,126 @@ static void to_channel_last(const geometry *g, int batch, int channels, int cp, 
     }
 }
 
-/* Transforms the tiles [first, first + count) (numbered over the whole batch) into
- * v [36][count][parts * cp], part q's channels at q * cp. With pre (3x3 only: parts == 1), every value
- * read goes through the norm first, and reads off the board or on the border count as zero: the
- * prologue of a convolution whose input is read where it lies, channel-last. */
-TG_VINLINE void input_transform_body(const geometry *g, int cp, int parts, const float *pad, int first, int count,
-                                     float *v, const tg_wino_norm *pre) {
-    const size_t image = (size_t)g->pad_h * g->pad_w * cp, point_stride = (size_t)count * parts * cp;
+/* Transforms the 6x6 patches of tiles [first, first + count) (numbered over the whole batch) into
+ * v [36][count][cp]. With pre, every value read goes through the norm first, and reads off the board
+ * or on the border count as zero: the prologue of a convolution whose input is read where it lies,
+ * channel-last. */
+TG_VINLINE void input_transform_body(const geometry *g, int cp, const float *pad, int first, int count, float *v,
+                                     const tg_wino_norm *pre) {
+    const size_t image = (size_t)g->pad_h * g->pad_w * cp, point_stride = (size_t)count * cp;
     const int hw = g->height * g->width;
-    for (int t = 0; t < count; t++)
-        for (int q = 0; q < parts; q++) {
-            const tile_place tp = place_of(g, first + t);
-            const int n = tp.n;
-            const size_t y0 = (size_t)(tp.y0 + part_offset[q][0]), x0 = (size_t)(tp.x0 + part_offset[q][1]);
-            const float *base = pad + image * n + (y0 * g->pad_w + x0) * cp;
-            float *out = v + ((size_t)t * parts + q) * cp;
-            int on[PATCH][PATCH]; /* with pre: all ones where the patch point is on the board, else 0 */
-            const float *bias = NULL;
-            if (pre) {
-                const float *mask = pre->mask + (size_t)n * hw;
-                bias = pre->bias + n * pre->bias_stride;
-                for (int i = 0; i < PATCH; i++)
-                    for (int j = 0; j < PATCH; j++) {
-                        const int y = (int)y0 + i - 1, x = (int)x0 + j - 1;
-                        on[i][j] = y >= 0 && y < g->height && x >= 0 && x < g->width && mask[y * g->width + x] != 0.0f
-                                       ? -1
-                                       : 0;
-                    }
-            }
-            for (int c = 0; c < cp; c += VW) {
-                /* d B row by row into r (six loads, six results at a time), then B^T (d B) column by
-                 * column straight to v: the patch is read once and never copied whole */
-                vf r[PATCH][PATCH];
-                vf scale = {0}, shift = {0};
-                if (pre) {
-                    scale = *(const vf *)(pre->scale + c);
-                    shift = *(const vf *)(bias + c);
-                }
-                for (int i = 0; i < PATCH; i++) {
-                    const float *row = base + (size_t)i * g->pad_w * cp + c;
-                    vf d[PATCH];
-                    for (int j = 0; j < PATCH; j++) {
-                        d[j] = *(const vf *)(row + (size_t)j * cp);
-                        if (pre) /* branch-free: off-board lanes are cleared, not skipped */
-                            d[j] = (vf)((vi)tg_vactivate(pre->act, d[j] * scale + shift) & ((vi){0} + on[i][j]));
-                    }
-                    const vf d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3], d4 = d[4], d5 = d[5];
-                    r[i][0] = 4.0f * d0 - 5.0f * d2 + d4;
-                    r[i][1] = -4.0f * (d1 + d2) + d3 + d4;
-                    r[i][2] = 4.0f * (d1 - d2) - d3 + d4;
-                    r[i][3] = 2.0f * (d3 - d1) - d2 + d4;
-                    r[i][4] = 2.0f * (d1 - d3) - d2 + d4;
-                    r[i][5] = 4.0f * d1 - 5.0f * d3 + d5;
-                }
+    for (int t = 0; t < count; t++) {
+        const tile_place tp = place_of(g, first + t);
+        const int n = tp.n;
+        const size_t y0 = (size_t)tp.y0, x0 = (size_t)tp.x0;
+        const float *base = pad + image * n + (y0 * g->pad_w + x0) * cp;
+        float *out = v + (size_t)t * cp;
+        int on[PATCH][PATCH]; /* with pre: all ones where the patch point is on the board, else 0 */
+        const float *bias = NULL;
+        if (pre) {
+            const float *mask = pre->mask + (size_t)n * hw;
+            bias = pre->bias + n * pre->bias_stride;
+            for (int i = 0; i < PATCH; i++)
                 for (int j = 0; j < PATCH; j++) {
-                    const vf t0 = r[0][j], t1 = r[1][j], t2 = r[2][j], t3 = r[3][j], t4 = r[4][j], t5 = r[5][j];
-                    float *o = out + (size_t)j * point_stride + c;
-                    *(vf *)(o + 0 * PATCH * point_stride) = 4.0f * t0 - 5.0f * t2 + t4;
-                    *(vf *)(o + 1 * PATCH * point_stride) = -4.0f * (t1 + t2) + t3 + t4;
-                    *(vf *)(o + 2 * PATCH * point_stride) = 4.0f * (t1 - t2) - t3 + t4;
-                    *(vf *)(o + 3 * PATCH * point_stride) = 2.0f * (t3 - t1) - t2 + t4;
-                    *(vf *)(o + 4 * PATCH * point_stride) = 2.0f * (t1 - t3) - t2 + t4;
-                    *(vf *)(o + 5 * PATCH * point_stride) = 4.0f * t1 - 5.0f * t3 + t5;
+                    const int y = (int)y0 + i - 1, x = (int)x0 + j - 1;
+                    on[i][j] = y >= 0 && y < g->height && x >= 0 && x < g->width && mask[y * g->width + x] != 0.0f
+                                   ? -1
+                                   : 0;
                 }
+        }
+        for (int c = 0; c < cp; c += VW) {
+            /* d B row by row into r (six loads, six results at a time), then B^T (d B) column by
+             * column straight to v: the patch is read once and never copied whole */
+            vf r[PATCH][PATCH];
+            vf scale = {0}, shift = {0};
+            if (pre) {
+                scale = *(const vf *)(pre->scale + c);
+                shift = *(const vf *)(bias + c);
+            }
+            for (int i = 0; i < PATCH; i++) {
+                const float *row = base + (size_t)i * g->pad_w * cp + c;
+                vf d[PATCH];
+                for (int j = 0; j < PATCH; j++) {
+                    d[j] = *(const vf *)(row + (size_t)j * cp);
+                    if (pre) /* branch-free: off-board lanes are cleared, not skipped */
+                        d[j] = (vf)((vi)tg_vactivate(pre->act, d[j] * scale + shift) & ((vi){0} + on[i][j]));
+                }
+                const vf d0 = d[0], d1 = d[1], d2 = d[2], d3 = d[3], d4 = d[4], d5 = d[5];
+                r[i][0] = 4.0f * d0 - 5.0f * d2 + d4;
+                r[i][1] = -4.0f * (d1 + d2) + d3 + d4;
+                r[i][2] = 4.0f * (d1 - d2) - d3 + d4;
+                r[i][3] = 2.0f * (d3 - d1) - d2 + d4;
+                r[i][4] = 2.0f * (d1 - d3) - d2 + d4;
+                r[i][5] = 4.0f * d1 - 5.0f * d3 + d5;
+            }
+            for (int j = 0; j < PATCH; j++) {
+                const vf t0 = r[0][j], t1 = r[1][j], t2 = r[2][j], t3 = r[3][j], t4 = r[4][j], t5 = r[5][j];
+                float *o = out + (size_t)j * point_stride + c;
+                *(vf *)(o + 0 * PATCH * point_stride) = 4.0f * t0 - 5.0f * t2 + t4;
+                *(vf *)(o + 1 * PATCH * point_stride) = -4.0f * (t1 + t2) + t3 + t4;
+                *(vf *)(o + 2 * PATCH * point_stride) = 4.0f * (t1 - t2) - t3 + t4;
+                *(vf *)(o + 3 * PATCH * point_stride) = 2.0f * (t3 - t1) - t2 + t4;
+                *(vf *)(o + 4 * PATCH * point_stride) = 2.0f * (t1 - t3) - t2 + t4;
+                *(vf *)(o + 5 * PATCH * point_stride) = 4.0f * t1 - 5.0f * t3 + t5;
             }
         }
+    }
 }
 
 MULTIVERSION
-static void input_transform(const geometry *g, int cp, int parts, const float *pad, int first, int count,
-                            float *v) {
-    input_transform_body(g, cp, parts, pad, first, count, v, NULL);
+static void input_transform(const geometry *g, int cp, const float *pad, int first, int count, float *v) {
+    input_transform_body(g, cp, pad, first, count, v, NULL);
 }
 
 MULTIVERSION
 static void input_transform_pre(const geometry *g, int cp, const float *in, int first, int count, float *v,
                                 const tg_wino_norm *pre) {
-    input_transform_body(g, cp, 1, in, first, count, v, pre);
+    input_transform_body(g, cp, in, first, count, v, pre);
+}
+
+/* B^T d for F(4x4, 5x5): one row or column of eight values (the B^T rows at the top of the file,
+ * grouped into the sums and differences its symmetric row pairs share). */
+TG_VINLINE void bt8(const vf d[PATCH5], vf r[PATCH5]) {
+    const vf a = d[2] + d[6] - 4.25f * d[4], b = d[1] + d[5] - 4.25f * d[3];
+    const vf c = 0.25f * d[2] - 1.25f * d[4] + d[6], e = 0.5f * d[1] - 2.5f * d[3] + 2.0f * d[5];
+    const vf f = 4.0f * d[2] - 5.0f * d[4] + d[6], h = 2.0f * d[1] - 2.5f * d[3] + 0.5f * d[5];
+    r[0] = d[6] - d[0] + 5.25f * (d[2] - d[4]);
+    r[1] = a + b;
+    r[2] = a - b;
+    r[3] = c + e;
+    r[4] = c - e;
+    r[5] = f + h;
+    r[6] = f - h;
+    r[7] = d[7] - d[1] + 5.25f * (d[3] - d[5]);
+}
+
+/* The 8x8 patches of F(4x4, 5x5) into v [64][count][cp]; the bordered input holds no prologue. */
+MULTIVERSION
+static void input_transform5(const geometry *g, int cp, const float *pad, int first, int count, float *v) {
+    const size_t image = (size_t)g->pad_h * g->pad_w * cp, point_stride = (size_t)count * cp;
+    for (int t = 0; t < count; t++) {
+        const tile_place tp = place_of(g, first + t);
+        const float *base = pad + image * tp.n + ((size_t)tp.y0 * g->pad_w + tp.x0) * cp;
+        float *out = v + (size_t)t * cp;
+        for (int c = 0; c < cp; c += VW) {
+            vf r[PATCH5][PATCH5]; /* (d B) row by row */
+            for (int i = 0; i < PATCH5; i++) {
+                const float *row = base + (size_t)i * g->pad_w * cp + c;
+                vf d[PATCH5];
+                for (int j = 0; j < PATCH5; j++)
+                    d[j] = *(const vf *)(row + (size_t)j * cp);
+                bt8(d, r[i]);
+            }
+            for (int j = 0; j < PATCH5; j++) {
+                vf col[PATCH5], o[PATCH5];
+                for (int i = 0; i < PATCH5; i++)
+                    col[i] = r[i][j];
+                bt8(col, o);
+                for (int i = 0; i < PATCH5; i++)
+                    *(vf *)(out + (size_t)(i * PATCH5 + j) * point_stride + c) = o[i];
+            }
+        }
+    }
 }
 
 typedef float v4 __attribute__((vector_size(TILE * sizeof(float)), aligned(sizeof(float))));
@@ -384,8 +446,36 @@ TG_VINLINE void untransform_row(const vf r[PATCH], vf o[TILE]) {
     o[3] = d12 + 8.0f * d34 + r[5];
 }
 
-/* One whole output tile, (A^T m) A, for the VW channels at src. */
-TG_VINLINE void untransform_tile(const float *src, size_t point_stride, float tile_out[TILE][TILE][VW]) {
+/* A^T applied to eight values, for F(4x4, 5x5). */
+TG_VINLINE void at8(const vf a[PATCH5], vf o[TILE]) {
+    const vf s12 = a[1] + a[2], d12 = a[1] - a[2], s34 = a[3] + a[4], d34 = a[3] - a[4];
+    const vf s56 = a[5] + a[6], d56 = a[5] - a[6];
+    o[0] = a[0] + s12 + s34 + s56;
+    o[1] = d12 + 2.0f * d34 + 0.5f * d56;
+    o[2] = s12 + 4.0f * s34 + 0.25f * s56;
+    o[3] = d12 + 8.0f * d34 + 0.125f * d56 + a[7];
+}
+
+/* One whole output tile, (A^T m) A, for the VW channels at src; alpha is the patch side (6 or 8). */
+TG_VINLINE void untransform_tile(const float *src, size_t point_stride, int alpha, float tile_out[TILE][TILE][VW]) {
+    if (alpha == PATCH5) {
+        vf r[TILE][PATCH5];
+        for (int j = 0; j < PATCH5; j++) {
+            vf a[PATCH5], o[TILE];
+            for (int i = 0; i < PATCH5; i++)
+                a[i] = *(const vf *)(src + (size_t)(i * PATCH5 + j) * point_stride);
+            at8(a, o);
+            for (int i = 0; i < TILE; i++)
+                r[i][j] = o[i];
+        }
+        for (int i = 0; i < TILE; i++) {
+            vf o[TILE];
+            at8(r[i], o);
+            for (int j = 0; j < TILE; j++)
+                *(vf *)tile_out[i][j] = o[j];
+        }
+        return;
+    }
     vf r[TILE][PATCH];
     untransform_columns(src, point_stride, r);
     for (int i = 0; i < TILE; i++) {
@@ -396,9 +486,9 @@ TG_VINLINE void untransform_tile(const float *src, size_t point_stride, float ti
     }
 }
 
-/* Transforms m [36][count][cp] back to 4x4 output tiles and writes them through the epilogue. */
+/* Transforms m [alpha^2][count][cp] back to 4x4 output tiles and writes them through the epilogue. */
 MULTIVERSION
-static void output_transform(const geometry *g, int out_c, int cp, const float *m, int first, int count,
+static void output_transform(const geometry *g, int alpha, int out_c, int cp, const float *m, int first, int count,
                              float *out, int epilogue, const tg_wino_norm *post) {
     const size_t point_stride = (size_t)count * cp;
     const int hw = g->height * g->width;
@@ -411,7 +501,7 @@ static void output_transform(const geometry *g, int out_c, int cp, const float *
         const float *bias = mask ? post->bias + n * post->bias_stride : NULL;
         for (int c = 0; c < cp && c < out_c; c += VW) {
             float tile_out[TILE][TILE][VW]; /* then scattered to NCHW lane by lane */
-            untransform_tile(src + c, point_stride, tile_out);
+            untransform_tile(src + c, point_stride, alpha, tile_out);
             const int lanes = out_c - c < VW ? out_c - c : VW;
             const bool vector_norm = mask && lanes == VW;
             if (vector_norm) { /* the common case: the norm with the channels still in lanes */
@@ -458,19 +548,22 @@ void tg_wino_conv(const tg_wino_weights *w, int batch, int height, int width, co
     const int in_cp = w->in_cp, out_cp = w->out_cp;
     float *pad = workspace;
     const size_t padded = (size_t)batch * g.pad_h * g.pad_w * in_cp;
-    float *v = pad + padded, *m = v + (size_t)POINTS * TILES_PER_CHUNK * w->k_stride;
+    float *v = pad + padded, *m = v + (size_t)w->points * TILES_PER_CHUNK * in_cp;
     if (in)
         to_channel_last(&g, batch, w->in_c, in_cp, in, pad, pre);
     const int total = batch * g.tiles;
     const int step = chunk_tiles(total);
     for (int first = 0; first < total; first += step) {
         const int count = total - first < step ? total - first : step;
-        input_transform(&g, in_cp, w->parts, pad, first, count, v);
-        for (int p = 0; p < POINTS; p++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, count, w->out_cp, w->k_rows, 1.0f,
-                        v + (size_t)p * count * w->k_stride, w->k_stride, w->u + (size_t)p * w->k_rows * out_cp,
-                        out_cp, 0.0f, m + (size_t)p * count * out_cp, out_cp);
-        output_transform(&g, w->out_c, out_cp, m, first, count, out, epilogue, post);
+        if (w->alpha == PATCH5)
+            input_transform5(&g, in_cp, pad, first, count, v);
+        else
+            input_transform(&g, in_cp, pad, first, count, v);
+        for (int p = 0; p < w->points; p++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, count, out_cp, w->in_c, 1.0f,
+                        v + (size_t)p * count * in_cp, in_cp, w->u + (size_t)p * w->in_c * out_cp, out_cp, 0.0f,
+                        m + (size_t)p * count * out_cp, out_cp);
+        output_transform(&g, w->alpha, w->out_c, out_cp, m, first, count, out, epilogue, post);
     }
 }
 
@@ -483,7 +576,7 @@ size_t tg_wino_cl_floats(int batch, int height, int width, int channels) {
 }
 
 bool tg_wino_cl_applies(const tg_wino_weights *w) {
-    return w->parts == 1 && w->in_c % VW == 0 && w->out_c % VW == 0;
+    return w->alpha == PATCH && w->in_c % VW == 0 && w->out_c % VW == 0;
 }
 
 /* Zeroes what lies outside the height x width rectangle: the border rows and columns. */
@@ -631,7 +724,7 @@ void tg_wino_conv_cl(const tg_wino_weights *w, int batch, int height, int width,
                      float *workspace, const tg_wino_norm *pre, int epilogue, const tg_wino_norm *post) {
     const geometry g = geometry_of(height, width, 3);
     const int in_cp = w->in_cp, out_cp = w->out_cp;
-    float *v = workspace, *m = v + (size_t)POINTS * TILES_PER_CHUNK * w->k_stride;
+    float *v = workspace, *m = v + (size_t)POINTS * TILES_PER_CHUNK * in_cp;
     if (epilogue != TG_WINO_ACCUMULATE)
         zero_cl_border(&g, batch, out_cp, out);
     const int total = batch * g.tiles;
@@ -641,11 +734,11 @@ void tg_wino_conv_cl(const tg_wino_weights *w, int batch, int height, int width,
         if (pre)
             input_transform_pre(&g, in_cp, in, first, count, v, pre);
         else
-            input_transform(&g, in_cp, 1, in, first, count, v);
+            input_transform(&g, in_cp, in, first, count, v);
         for (int p = 0; p < POINTS; p++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, count, out_cp, w->k_rows, 1.0f,
-                        v + (size_t)p * count * w->k_stride, w->k_stride, w->u + (size_t)p * w->k_rows * out_cp,
-                        out_cp, 0.0f, m + (size_t)p * count * out_cp, out_cp);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, count, out_cp, w->in_c, 1.0f,
+                        v + (size_t)p * count * in_cp, in_cp, w->u + (size_t)p * w->in_c * out_cp, out_cp, 0.0f,
+                        m + (size_t)p * count * out_cp, out_cp);
         output_transform_cl(&g, out_cp, m, first, count, out, epilogue, post);
     }
 }

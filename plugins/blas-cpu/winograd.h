@@ -1,23 +1,20 @@
-/* Winograd F(4x4, 3x3) convolution for the blas-cpu backend: 3x3 convolutions (dilation 1, zero
- * padding 1) computed as 36 matrix products in the transform domain instead of one 9x larger
- * im2col product, which cuts the multiply work of a 19x19 board by about 3.6x.
- *
- * 5x5 convolutions (the first layer of most KataGo networks) run through the same machinery: the
- * kernel, zero-padded to 6x6, splits into four 3x3 parts at offsets (0,0), (0,3), (3,0), (3,3),
- * and part (a, b) applied to the input shifted by (a - 1, b - 1) gives that part's share of the
- * output. Since the output transform is linear, the four parts' transformed inputs are laid side
- * by side along the matrix products' inner dimension and summed there: one product per point
- * with 4x the depth, one output transform. 2.5x fewer multiplies than im2col for 5x5.
+/* Winograd convolutions for the blas-cpu backend. 3x3 convolutions (dilation 1, zero padding 1) run
+ * as F(4x4, 3x3): 36 matrix products in the transform domain instead of one 9x larger im2col
+ * product, which cuts the multiply work of a 19x19 board by about 3.6x. 5x5 convolutions (the first
+ * layer of most KataGo networks) run as F(4x4, 5x5): 64 products over 8x8 input patches, about 5.6x
+ * fewer multiplies than im2col on 19x19 (and 2.25x fewer than splitting the kernel into four 3x3
+ * parts, which this backend did before).
  *
  * Data flow of one call: the NCHW input is copied once into a zero-bordered channel-last buffer
- * (optionally through a batch norm + activation, the "prologue"), 6x6 input tiles with stride 4
- * are transformed with the channels as the vector lanes, one sgemm per transform point multiplies
+ * (optionally through a batch norm + activation, the "prologue"), 6x6 (8x8) input tiles with stride
+ * 4 are transformed with the channels as the vector lanes, one sgemm per transform point multiplies
  * [tiles][in] by the pre-transformed weights [in][out], and the 4x4 output tiles are transformed
  * back and written to NCHW through an "epilogue" (store, accumulate, or batch norm + activation +
  * board mask). Tiles are processed in chunks so that a chunk's transform-domain data stays in L2.
  *
- * Rounding differs from a direct convolution (the transforms add and scale by up to 8 before the
- * sums); the errors stay far inside the FP32 tolerances of the reference tests. */
+ * Rounding differs from a direct convolution (the transforms add and scale by up to 8, and F(4x4,
+ * 5x5) by up to 21/4 in each direction, before the sums); the errors stay far inside the FP32
+ * tolerances of the reference tests. */
 #ifndef TENGEN_BLAS_CPU_WINOGRAD_H
 #define TENGEN_BLAS_CPU_WINOGRAD_H
 
@@ -31,10 +28,9 @@ typedef struct tg_wino_weights {
     const tg_conv_layer *layer;
     int in_c, out_c;
     int in_cp, out_cp; /* channel counts rounded up to the vector width */
-    int parts;         /* 3x3 parts: 1, or 4 for a 5x5 kernel */
-    int k_stride;      /* floats per tile in the transformed input: parts * in_cp */
-    int k_rows;        /* depth of the matrix products: (parts - 1) * in_cp + in_c */
-    float *u;          /* [36][k_rows][out_cp]; part q's rows start at q * in_cp */
+    int alpha;         /* input patch side: 6 for F(4x4, 3x3), 8 for F(4x4, 5x5) */
+    int points;        /* alpha * alpha matrix products per chunk of tiles */
+    float *u;          /* [points][in_c][out_cp] */
 } tg_wino_weights;
 
 /* A per-channel batch norm + activation applied to values going into or out of the convolution;
