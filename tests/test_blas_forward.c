@@ -943,6 +943,52 @@ static void test_kernels(void) {
                 worst_wino[0], worst_wino[1]);
     }
 
+    /* The first layer straight into the channel-last trunk (tg_wino_conv_to_cl): conv + per-image bias
+     * against the naive convolution, read back through tg_wino_from_cl, and the border it must zero */
+    {
+        const int shapes[][5] = {
+            {22, 96, 19, 19, 5}, {22, 32, 9, 9, 5}, {5, 16, 7, 6, 5}, {3, 16, 5, 7, 3}, {1, 16, 1, 1, 5}};
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            const int ci = shapes[s][0], co = shapes[s][1], h = shapes[s][2], w = shapes[s][3], k = shapes[s][4];
+            const int whw = h * w, pad_h = (h + 3) / 4 * 4 + 2, pad_w = (w + 3) / 4 * 4 + 2;
+            tg_conv_layer c = {.name = "stem", .kernel_y = k, .kernel_x = k, .in_channels = ci, .out_channels = co,
+                               .dilation_y = 1, .dilation_x = 1};
+            c.weights = rand_array((size_t)k * k * ci * co, 1.0);
+            tg_wino_weights ww;
+            CHECK(tg_wino_applies(&c) && tg_wino_prepare(&c, &ww));
+            float *in = rand_array((size_t)B * ci * whw, 1.0), *bias = rand_array((size_t)B * co, 1.0);
+            double *din = dalloc((size_t)B * ci * whw), *dout = dalloc((size_t)B * co * whw);
+            for (size_t i = 0; i < (size_t)B * ci * whw; i++)
+                din[i] = in[i];
+            nconv(&c, B, h, w, din, dout, 0);
+            float *expect = talloc((size_t)B * co * whw * sizeof(float));
+            for (int n = 0; n < B; n++)
+                for (int o = 0; o < co; o++)
+                    for (int p = 0; p < whw; p++)
+                        expect[((size_t)n * co + o) * whw + p] =
+                            (float)(dout[((size_t)n * co + o) * whw + p] + bias[n * co + o]);
+            const size_t cl_floats = tg_wino_cl_floats(B, h, w, co);
+            CHECK(cl_floats == (size_t)B * pad_h * pad_w * co);
+            float *cl = talloc(cl_floats * sizeof(float)), *out = talloc((size_t)B * co * whw * sizeof(float));
+            for (size_t i = 0; i < cl_floats; i++)
+                cl[i] = 7.0f; /* whatever was there before */
+            float *ws = talloc(tg_wino_workspace(&c, B, h, w) * sizeof(float));
+            tg_wino_conv_to_cl(&ww, B, h, w, in, cl, ws, bias, (size_t)co);
+            tg_wino_from_cl(B, h, w, co, cl, out, NULL);
+            const double d = max_rel_diff(out, expect, (size_t)B * co * whw);
+            CHECKF(d < 3e-4, "conv_to_cl %dx%d %d->%d on %dx%d: diff %g", k, k, ci, co, h, w, d);
+            int border_bad = 0;
+            for (int n = 0; n < B; n++)
+                for (int y = 0; y < pad_h; y++)
+                    for (int x = 0; x < pad_w; x++)
+                        if (y < 1 || y > h || x < 1 || x > w)
+                            for (int o = 0; o < co; o++)
+                                border_bad += cl[(((size_t)n * pad_h + y) * pad_w + x) * co + o] != 0.0f;
+            CHECKF(border_bad == 0, "conv_to_cl %dx%d on %dx%d: %d border values not zero", k, k, h, w, border_bad);
+            tg_wino_free(&ww);
+        }
+    }
+
     /* batch norm + each activation, masked */
     const int acts[] = {TG_ACT_IDENTITY, TG_ACT_RELU, TG_ACT_MISH, TG_ACT_SILU, TG_ACT_MISH_SCALE8};
     for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++) {

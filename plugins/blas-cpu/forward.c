@@ -288,7 +288,8 @@ struct tg_blas_net {
     tg_wino_weights *wino;
     int num_wino, cap_wino;
     bool use_wino;
-    bool oom; /* preparing the Winograd weights ran out of memory */
+    bool stem_cl; /* the first layer can write the channel-last trunk: the first block runs channel-last */
+    bool oom;     /* preparing the Winograd weights ran out of memory */
     size_t workspace_floats; /* im2col or Winograd, the largest conv's */
     size_t arena_floats;     /* intermediate tensors, the peak over the pass */
 };
@@ -298,6 +299,7 @@ struct tg_blas_scratch {
     float *mask_sum;  /* [batch] */
     float *x;         /* [batch][trunk][hw]: the residual stream */
     float *t;         /* [batch][trunk][hw]: normalized copies of it */
+    float *x_cl;      /* the residual stream channel-last, as the first layer writes it (stem_cl) */
     float *workspace; /* im2col or Winograd */
     float *arena;     /* stack-allocated intermediates */
     size_t arena_floats;
@@ -679,7 +681,8 @@ static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
 static size_t stem_need(const tg_model *m, size_t batch) {
     size_t need = batch * (size_t)m->trunk.channels;
     if (m->trunk.has_meta_encoder)
-        need += batch * (size_t)(m->trunk.meta_encoder.mul1.out_channels + m->trunk.meta_encoder.mul2.out_channels);
+        need += batch * (size_t)(m->trunk.meta_encoder.mul1.out_channels + m->trunk.meta_encoder.mul2.out_channels +
+                                 m->trunk.channels);
     return need;
 }
 
@@ -762,6 +765,8 @@ static size_t stack_workspace(tg_blas_net *net, const tg_block *blocks, int n) {
     return ws;
 }
 
+static bool cl_block(const tg_blas_net *net, const tg_block *b);
+
 tg_blas_net *tg_blas_net_create(const tg_model *model, int nn_x_len, int nn_y_len, int max_batch_size, char *err,
                                 size_t errlen) {
     if (!model) {
@@ -820,6 +825,8 @@ tg_blas_net *tg_blas_net_create(const tg_model *model, int nn_x_len, int nn_y_le
     ws = max_size(ws, conv_ws(&model->value.ownership_conv, net));
     net->workspace_floats = ws;
     net->use_wino = true;
+    net->stem_cl = model->trunk.num_blocks > 0 && model->trunk.channels % TG_VW == 0 &&
+                   find_wino(net, &model->trunk.initial_conv) && cl_block(net, &model->trunk.blocks[0]);
     if (net->oom) {
         tg_set_err(err, errlen, "blas-cpu: out of memory preparing the Winograd weights");
         tg_blas_net_destroy(net);
@@ -830,10 +837,14 @@ tg_blas_net *tg_blas_net_create(const tg_model *model, int nn_x_len, int nn_y_le
 
 /* ------------------------------------------------------------------ scratch */
 
+static size_t x_cl_floats(const tg_blas_net *net) {
+    return net->stem_cl ? tg_wino_cl_floats(net->max_batch, net->nn_y, net->nn_x, net->model->trunk.channels) : 0;
+}
+
 static size_t scratch_floats(const tg_blas_net *net, size_t *trunk_floats) {
     const size_t batch = (size_t)net->max_batch, hw = (size_t)net->hw;
     *trunk_floats = batch * (size_t)net->model->trunk.channels * hw;
-    return batch * hw + batch + 2 * *trunk_floats + net->workspace_floats + net->arena_floats;
+    return batch * hw + batch + 2 * *trunk_floats + net->workspace_floats + net->arena_floats + x_cl_floats(net);
 }
 
 size_t tg_blas_scratch_bytes(const tg_blas_net *net) {
@@ -865,6 +876,7 @@ tg_blas_scratch *tg_blas_scratch_create(const tg_blas_net *net, char *err, size_
     s->workspace = s->t + trunk;
     s->arena = s->workspace + net->workspace_floats;
     s->arena_floats = net->arena_floats;
+    s->x_cl = net->stem_cl ? s->arena + net->arena_floats : NULL;
     return s;
 }
 
@@ -898,7 +910,7 @@ static void bn_act(run_ctx *r, const tg_bn_layer *bn, const tg_act_layer *act, c
     tg_blas_norm_act(bn->merged_scale, bn->merged_bias, act->kind, r->batch, bn->channels, r->hw, r->mask, in, out);
 }
 
-static bool stack_run(run_ctx *r, const blas_block *blocks, int n, int channels, float *x, float *t,
+static bool stack_run(run_ctx *r, const blas_block *blocks, int n, int channels, float *x, float *t, float *x_cl,
                       const tg_wino_norm *tip, bool *tip_done);
 
 /* x += final(mid(regular(pre(x)))) */
@@ -978,7 +990,7 @@ static bool nested_run(run_ctx *r, const tg_nested_block *b, const blas_block *b
         return false;
     bn_act(r, &b->pre_bn, &b->pre_act, x, t);
     conv(r, &b->pre_conv, t, mid, false);
-    if (!stack_run(r, bb->inner, bb->num_inner, mid_c, mid, mid_t, NULL, NULL))
+    if (!stack_run(r, bb->inner, bb->num_inner, mid_c, mid, mid_t, NULL, NULL, NULL))
         return false;
     bn_act(r, &b->post_bn, &b->post_act, mid, mid_t);
     conv(r, &b->post_conv, mid_t, x, true);
@@ -1156,7 +1168,10 @@ static bool gpool_cl(run_ctx *r, const tg_gpool_block *b, float *x) {
  * channel-last path converts x once at its start and once at its end. When tip is given and such a
  * run ends the stack, its conversion writes t = tip(x) instead of x (left stale) and sets *tip_done:
  * the trunk's final norm rides along the last transpose. */
-static bool stack_run(run_ctx *r, const blas_block *blocks, int n, int channels, float *x, float *t,
+/* Runs blocks[0..n) on the residual stream x (NCHW), t being room for its normalized copy. x_cl,
+ * when not NULL, holds the stream already channel-last (the first layer wrote it there, and
+ * blocks[0] runs channel-last); x is then not read. */
+static bool stack_run(run_ctx *r, const blas_block *blocks, int n, int channels, float *x, float *t, float *x_cl,
                       const tg_wino_norm *tip, bool *tip_done) {
     for (int i = 0; i < n; i++) {
         const tg_block *b = blocks[i].src;
@@ -1166,9 +1181,9 @@ static bool stack_run(run_ctx *r, const blas_block *blocks, int n, int channels,
             int end = i + 1;
             while (end < n && cl_block(r->net, blocks[end].src))
                 end++;
-            float *xcl = take_cl(r, channels);
+            float *xcl = i == 0 && x_cl ? x_cl : take_cl(r, channels);
             ok = xcl != NULL;
-            if (ok)
+            if (ok && xcl != x_cl)
                 tg_wino_to_cl(r->batch, r->nn_y, r->nn_x, channels, x, xcl);
             for (; ok && i < end; i++) {
                 const size_t block_mark = r->ar.used;
@@ -1204,20 +1219,23 @@ static bool stack_run(run_ctx *r, const blas_block *blocks, int n, int channels,
 }
 
 /* x = initial_conv(spatial) + initial_matmul(global) [+ meta encoder(meta)] at every point. */
-static bool stem_run(run_ctx *r, const tg_model *m, const tg_nn_inputs *in, float *x) {
+/* The first layer: x = conv(spatial) + a per-image bias from the global inputs (and the SGF
+ * metadata). When x_cl is not NULL and the first block runs channel-last, the result goes straight
+ * to x_cl in that layout instead, and *x_cl_used says so. */
+static bool stem_run(run_ctx *r, const tg_model *m, const tg_nn_inputs *in, float *x, float *x_cl, bool *x_cl_used) {
     const tg_trunk *tr = &m->trunk;
     const int batch = r->batch;
-    float *bias = take(&r->ar, (size_t)batch * tr->channels);
+    const size_t c = (size_t)tr->channels;
+    float *bias = take(&r->ar, (size_t)batch * c);
     if (!bias)
         return false;
-    conv(r, &tr->initial_conv, in->spatial, x, false);
     tg_blas_matmul(&tr->initial_matmul, batch, in->global, bias);
-    add_channel_bias(batch, tr->channels, r->hw, bias, x);
     if (tr->has_meta_encoder) {
         const tg_meta_encoder *e = &tr->meta_encoder;
         float *h1 = take(&r->ar, (size_t)batch * e->mul1.out_channels);
         float *h2 = take(&r->ar, (size_t)batch * e->mul2.out_channels);
-        if (!h1 || !h2)
+        float *h3 = take(&r->ar, (size_t)batch * c);
+        if (!h1 || !h2 || !h3)
             return false;
         tg_blas_matmul(&e->mul1, batch, in->meta, h1);
         add_bias_rows(&e->bias1, batch, h1);
@@ -1225,7 +1243,16 @@ static bool stem_run(run_ctx *r, const tg_model *m, const tg_nn_inputs *in, floa
         tg_blas_matmul(&e->mul2, batch, h1, h2);
         add_bias_rows(&e->bias2, batch, h2);
         tg_blas_activate(e->act2.kind, h2, (size_t)batch * e->mul2.out_channels);
-        tg_blas_matmul(&e->mul3, batch, h2, bias);
+        tg_blas_matmul(&e->mul3, batch, h2, h3);
+        for (size_t i = 0; i < (size_t)batch * c; i++)
+            bias[i] += h3[i];
+    }
+    const tg_wino_weights *w = find_wino(r->net, &tr->initial_conv);
+    *x_cl_used = x_cl && w && cl_block(r->net, &tr->blocks[0]);
+    if (*x_cl_used) {
+        tg_wino_conv_to_cl(w, batch, r->nn_y, r->nn_x, in->spatial, x_cl, r->workspace, bias, c);
+    } else {
+        conv(r, &tr->initial_conv, in->spatial, x, false);
         add_channel_bias(batch, tr->channels, r->hw, bias, x);
     }
     return true;
@@ -1335,15 +1362,16 @@ bool tg_blas_forward(const tg_blas_net *net, tg_blas_scratch *s, const tg_nn_inp
         s->mask_sum[n] = sum;
     }
 
-    bool ok = stem_run(&r, m, in, s->x);
+    bool x_cl_used = false;
+    bool ok = stem_run(&r, m, in, s->x, s->x_cl, &x_cl_used);
     r.ar.used = 0;
     /* the trunk tip: its output in t feeds both heads */
     const tg_trunk *tr = &m->trunk;
     const tg_wino_norm tip = {tr->tip_bn.merged_scale, tr->tip_bn.merged_bias, tr->tip_act.kind, s->mask, 0};
     const bool bn_tip = tr->norm_kind == TG_TRUNK_NORM_BATCHNORM;
     bool tip_done = false;
-    ok = ok && stack_run(&r, net->blocks, m->trunk.num_blocks, m->trunk.channels, s->x, s->t, bn_tip ? &tip : NULL,
-                         &tip_done);
+    ok = ok && stack_run(&r, net->blocks, m->trunk.num_blocks, m->trunk.channels, s->x, s->t,
+                         x_cl_used ? s->x_cl : NULL, bn_tip ? &tip : NULL, &tip_done);
     if (ok && !tip_done) {
         if (bn_tip) {
             bn_act(&r, &tr->tip_bn, &tr->tip_act, s->x, s->t);

@@ -673,10 +673,12 @@ void tg_wino_gpool_cl(int batch, int height, int width, int channels, const floa
     }
 }
 
-/* output_transform for a channel-last destination: every store is a whole channel vector. */
+/* output_transform for a channel-last destination (g: its 3x3 geometry): every store is a whole
+ * channel vector. alpha is the patch side of m (8 only from tg_wino_conv_to_cl, which uses the
+ * BIAS epilogue). */
 MULTIVERSION
-static void output_transform_cl(const geometry *g, int cp, const float *m, int first, int count, float *out,
-                                int epilogue, const tg_wino_norm *post) {
+static void output_transform_cl(const geometry *g, int alpha, int cp, const float *m, int first, int count,
+                                float *out, int epilogue, const tg_wino_norm *post) {
     const size_t point_stride = (size_t)count * cp, image = (size_t)g->pad_h * g->pad_w * cp;
     const int hw = g->height * g->width;
     const vf zero = {0};
@@ -684,18 +686,29 @@ static void output_transform_cl(const geometry *g, int cp, const float *m, int f
         const tile_place tp = place_of(g, first + t);
         const int n = tp.n, y0 = tp.y0, x0 = tp.x0, rows = tp.rows, cols = tp.cols;
         const float *mask = epilogue == TG_WINO_NORM_ACT ? post->mask + (size_t)n * hw : NULL;
-        const float *bias = mask ? post->bias + n * post->bias_stride : NULL;
+        const float *bias = mask || epilogue == TG_WINO_BIAS ? post->bias + n * post->bias_stride : NULL;
         float *corner = out + image * n + ((size_t)(y0 + 1) * g->pad_w + x0 + 1) * cp;
+        if (alpha == PATCH5) {
+            for (int c = 0; c < cp; c += VW) {
+                float tile_out[TILE][TILE][VW];
+                untransform_tile(m + (size_t)t * cp + c, point_stride, PATCH5, tile_out);
+                const vf b = *(const vf *)(bias + c);
+                for (int i = 0; i < rows; i++)
+                    for (int j = 0; j < cols; j++)
+                        *(vf *)(corner + ((size_t)i * g->pad_w + j) * cp + c) = *(vf *)tile_out[i][j] + b;
+            }
+            continue;
+        }
         for (int c = 0; c < cp; c += VW) {
             /* A^T m column by column into r, then each row of (A^T m) A goes through the epilogue
              * from registers */
             vf r[TILE][PATCH];
             untransform_columns(m + (size_t)t * cp + c, point_stride, r);
             vf s = zero, b = zero;
-            if (mask) {
+            if (mask)
                 s = *(const vf *)(post->scale + c);
+            if (bias)
                 b = *(const vf *)(bias + c);
-            }
 #pragma GCC unroll 4
             for (int i = 0; i < TILE; i++) {
                 if (i >= rows)
@@ -710,6 +723,8 @@ static void output_transform_cl(const geometry *g, int cp, const float *m, int f
                     vf *dst = (vf *)(corner + ((size_t)i * g->pad_w + j) * cp + c);
                     if (epilogue == TG_WINO_ACCUMULATE)
                         *dst += o[j];
+                    else if (epilogue == TG_WINO_BIAS)
+                        *dst = o[j] + b;
                     else if (!mrow)
                         *dst = o[j];
                     else
@@ -739,6 +754,31 @@ void tg_wino_conv_cl(const tg_wino_weights *w, int batch, int height, int width,
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, count, out_cp, w->in_c, 1.0f,
                         v + (size_t)p * count * in_cp, in_cp, w->u + (size_t)p * w->in_c * out_cp, out_cp, 0.0f,
                         m + (size_t)p * count * out_cp, out_cp);
-        output_transform_cl(&g, out_cp, m, first, count, out, epilogue, post);
+        output_transform_cl(&g, PATCH, out_cp, m, first, count, out, epilogue, post);
+    }
+}
+
+void tg_wino_conv_to_cl(const tg_wino_weights *w, int batch, int height, int width, const float *in, float *out,
+                        float *workspace, const float *bias, size_t bias_stride) {
+    const geometry g = geometry_of(height, width, w->layer->kernel_y), gout = geometry_of(height, width, 3);
+    const int in_cp = w->in_cp, out_cp = w->out_cp;
+    float *pad = workspace;
+    float *v = pad + (size_t)batch * g.pad_h * g.pad_w * in_cp, *m = v + (size_t)w->points * TILES_PER_CHUNK * in_cp;
+    const tg_wino_norm post = {NULL, bias, TG_ACT_IDENTITY, NULL, bias_stride};
+    to_channel_last(&g, batch, w->in_c, in_cp, in, pad, NULL);
+    zero_cl_border(&gout, batch, out_cp, out);
+    const int total = batch * g.tiles;
+    const int step = chunk_tiles(total);
+    for (int first = 0; first < total; first += step) {
+        const int count = total - first < step ? total - first : step;
+        if (w->alpha == PATCH5)
+            input_transform5(&g, in_cp, pad, first, count, v);
+        else
+            input_transform(&g, in_cp, pad, first, count, v);
+        for (int p = 0; p < w->points; p++)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, count, out_cp, w->in_c, 1.0f,
+                        v + (size_t)p * count * in_cp, in_cp, w->u + (size_t)p * w->in_c * out_cp, out_cp, 0.0f,
+                        m + (size_t)p * count * out_cp, out_cp);
+        output_transform_cl(&gout, w->alpha, out_cp, m, first, count, out, TG_WINO_BIAS, &post);
     }
 }

@@ -44,7 +44,12 @@ typedef struct tg_wino_norm {
     size_t bias_stride;
 } tg_wino_norm;
 
-enum { TG_WINO_STORE, TG_WINO_ACCUMULATE, TG_WINO_NORM_ACT };
+enum {
+    TG_WINO_STORE,
+    TG_WINO_ACCUMULATE,
+    TG_WINO_NORM_ACT,
+    TG_WINO_BIAS, /* store plus a per-image bias row (post bias and bias_stride only); tg_wino_conv_to_cl's */
+};
 
 /* True when conv can run through tg_wino_conv. */
 bool tg_wino_applies(const tg_conv_layer *conv);
@@ -88,5 +93,11 @@ void tg_wino_gpool_cl(int batch, int height, int width, int channels, const floa
  * workspace is tg_wino_workspace's (only its transform buffers are used). */
 void tg_wino_conv_cl(const tg_wino_weights *w, int batch, int height, int width, const float *in, float *out,
                      float *workspace, const tg_wino_norm *pre, int epilogue, const tg_wino_norm *post);
+/* The first layer into the channel-last trunk: out = conv(in) + bias[n] for batch NCHW images, out
+ * bordered channel-last (its border zeroed) with w's out_c a multiple of 16. bias holds one row of
+ * out_c per image, bias_stride floats apart. w may be 3x3 or 5x5; the workspace is
+ * tg_wino_workspace's. Off-board points inside the rectangle get conv + bias, as in NCHW. */
+void tg_wino_conv_to_cl(const tg_wino_weights *w, int batch, int height, int width, const float *in, float *out,
+                        float *workspace, const float *bias, size_t bias_stride);
 
 #endif
