@@ -542,6 +542,26 @@ static void output_transform(const geometry *g, int alpha, int out_c, int cp, co
     }
 }
 
+/* The matrix products of one chunk of count tiles: m [points][count][out_cp] from v [points][count][in_cp]. */
+static void multiply_points(const tg_wino_weights *w, int count, const float *v, float *m) {
+    const int in_cp = w->in_cp, out_cp = w->out_cp;
+    for (int p = 0; p < w->points; p++)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, count, out_cp, w->in_c, 1.0f,
+                    v + (size_t)p * count * in_cp, in_cp, w->u + (size_t)p * w->in_c * out_cp, out_cp, 0.0f,
+                    m + (size_t)p * count * out_cp, out_cp);
+}
+
+/* Input transform (3x3 or 5x5, no prologue) and products of tiles [first, first + count) of the
+ * bordered input pad. */
+static void transform_and_multiply(const tg_wino_weights *w, const geometry *g, const float *pad, int first,
+                                   int count, float *v, float *m) {
+    if (w->alpha == PATCH5)
+        input_transform5(g, w->in_cp, pad, first, count, v);
+    else
+        input_transform(g, w->in_cp, pad, first, count, v);
+    multiply_points(w, count, v, m);
+}
+
 void tg_wino_conv(const tg_wino_weights *w, int batch, int height, int width, const float *in, float *out,
                   float *workspace, const tg_wino_norm *pre, int epilogue, const tg_wino_norm *post) {
     const geometry g = geometry_of(height, width, w->layer->kernel_y);
@@ -555,14 +575,7 @@ void tg_wino_conv(const tg_wino_weights *w, int batch, int height, int width, co
     const int step = chunk_tiles(total);
     for (int first = 0; first < total; first += step) {
         const int count = total - first < step ? total - first : step;
-        if (w->alpha == PATCH5)
-            input_transform5(&g, in_cp, pad, first, count, v);
-        else
-            input_transform(&g, in_cp, pad, first, count, v);
-        for (int p = 0; p < w->points; p++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, count, out_cp, w->in_c, 1.0f,
-                        v + (size_t)p * count * in_cp, in_cp, w->u + (size_t)p * w->in_c * out_cp, out_cp, 0.0f,
-                        m + (size_t)p * count * out_cp, out_cp);
+        transform_and_multiply(w, &g, pad, first, count, v, m);
         output_transform(&g, w->alpha, w->out_c, out_cp, m, first, count, out, epilogue, post);
     }
 }
@@ -750,10 +763,7 @@ void tg_wino_conv_cl(const tg_wino_weights *w, int batch, int height, int width,
             input_transform_pre(&g, in_cp, in, first, count, v, pre);
         else
             input_transform(&g, in_cp, in, first, count, v);
-        for (int p = 0; p < POINTS; p++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, count, out_cp, w->in_c, 1.0f,
-                        v + (size_t)p * count * in_cp, in_cp, w->u + (size_t)p * w->in_c * out_cp, out_cp, 0.0f,
-                        m + (size_t)p * count * out_cp, out_cp);
+        multiply_points(w, count, v, m);
         output_transform_cl(&g, PATCH, out_cp, m, first, count, out, epilogue, post);
     }
 }
@@ -771,14 +781,7 @@ void tg_wino_conv_to_cl(const tg_wino_weights *w, int batch, int height, int wid
     const int step = chunk_tiles(total);
     for (int first = 0; first < total; first += step) {
         const int count = total - first < step ? total - first : step;
-        if (w->alpha == PATCH5)
-            input_transform5(&g, in_cp, pad, first, count, v);
-        else
-            input_transform(&g, in_cp, pad, first, count, v);
-        for (int p = 0; p < w->points; p++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, count, out_cp, w->in_c, 1.0f,
-                        v + (size_t)p * count * in_cp, in_cp, w->u + (size_t)p * w->in_c * out_cp, out_cp, 0.0f,
-                        m + (size_t)p * count * out_cp, out_cp);
+        transform_and_multiply(w, &g, pad, first, count, v, m);
         output_transform_cl(&gout, w->alpha, out_cp, m, first, count, out, TG_WINO_BIAS, &post);
     }
 }
