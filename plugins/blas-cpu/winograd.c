@@ -89,6 +89,7 @@ bool tg_wino_prepare(const tg_conv_layer *conv, tg_wino_weights *w) {
     w->in_cp = round_up(w->in_c);
     w->out_cp = round_up(w->out_c);
     const int ks = conv->kernel_y, alpha = TILE + ks - 1;
+    const double *G = ks == 5 ? &G5[0][0] : &G3[0][0]; /* [alpha][ks] */
     w->alpha = alpha;
     w->points = alpha * alpha;
     /* calloc: the padding columns o >= out_c stay zero, so the sgemm may read them harmlessly */
@@ -103,14 +104,14 @@ bool tg_wino_prepare(const tg_conv_layer *conv, tg_wino_weights *w) {
                 for (int k = 0; k < ks; k++) {
                     double sum = 0;
                     for (int l = 0; l < ks; l++)
-                        sum += (ks == 5 ? G5[i][l] : G3[i][l]) * g[l * ks + k];
+                        sum += G[i * ks + l] * g[l * ks + k];
                     gg[i][k] = sum;
                 }
             for (int i = 0; i < alpha; i++)
                 for (int j = 0; j < alpha; j++) {
                     double u = 0;
                     for (int k = 0; k < ks; k++)
-                        u += gg[i][k] * (ks == 5 ? G5[j][k] : G3[j][k]);
+                        u += gg[i][k] * G[j * ks + k];
                     w->u[((size_t)(i * alpha + j) * w->in_c + c) * w->out_cp + o] = (float)u;
                 }
         }
