@@ -687,13 +687,34 @@ void tg_wino_gpool_cl(int batch, int height, int width, int channels, const floa
     }
 }
 
+/* One row of a finished output tile, o[0..cols), through the epilogue into the channel-last row
+ * at dst (points cp floats apart). mrow is the row's board mask with NORM_ACT, else NULL. */
+TG_VINLINE void store_row_cl(float *dst, const vf o[TILE], int cols, int cp, int epilogue, const float *mrow, vf s,
+                             vf b, int act) {
+    const vf zero = {0};
+#pragma GCC unroll 4
+    for (int j = 0; j < TILE; j++) {
+        if (j >= cols)
+            break;
+        vf *d = (vf *)(dst + (size_t)j * cp);
+        if (epilogue == TG_WINO_ACCUMULATE)
+            *d += o[j];
+        else if (epilogue == TG_WINO_BIAS)
+            *d = o[j] + b;
+        else if (!mrow)
+            *d = o[j];
+        else
+            *d = mrow[j] != 0.0f ? tg_vactivate(act, o[j] * s + b) : zero;
+    }
+}
+
 /* output_transform for a channel-last destination (g: its 3x3 geometry): every store is a whole
- * channel vector. alpha is the patch side of m (8 only from tg_wino_conv_to_cl, which uses the
- * BIAS epilogue). */
+ * channel vector. alpha is the patch side of m: 6, or 8 for a 5x5 first layer. */
 MULTIVERSION
 static void output_transform_cl(const geometry *g, int alpha, int cp, const float *m, int first, int count,
                                 float *out, int epilogue, const tg_wino_norm *post) {
     const size_t point_stride = (size_t)count * cp, image = (size_t)g->pad_h * g->pad_w * cp;
+    const size_t row_floats = (size_t)g->pad_w * cp;
     const int hw = g->height * g->width;
     const vf zero = {0};
     for (int t = 0; t < count; t++) {
@@ -701,49 +722,38 @@ static void output_transform_cl(const geometry *g, int alpha, int cp, const floa
         const int n = tp.n, y0 = tp.y0, x0 = tp.x0, rows = tp.rows, cols = tp.cols;
         const float *mask = epilogue == TG_WINO_NORM_ACT ? post->mask + (size_t)n * hw : NULL;
         const float *bias = mask || epilogue == TG_WINO_BIAS ? post->bias + n * post->bias_stride : NULL;
+        const int act = post ? post->act : TG_ACT_IDENTITY;
         float *corner = out + image * n + ((size_t)(y0 + 1) * g->pad_w + x0 + 1) * cp;
-        if (alpha == PATCH5) {
-            for (int c = 0; c < cp; c += VW) {
-                float tile_out[TILE][TILE][VW];
-                untransform_tile(m + (size_t)t * cp + c, point_stride, PATCH5, tile_out);
-                const vf b = *(const vf *)(bias + c);
-                for (int i = 0; i < rows; i++)
-                    for (int j = 0; j < cols; j++)
-                        *(vf *)(corner + ((size_t)i * g->pad_w + j) * cp + c) = *(vf *)tile_out[i][j] + b;
-            }
-            continue;
-        }
         for (int c = 0; c < cp; c += VW) {
-            /* A^T m column by column into r, then each row of (A^T m) A goes through the epilogue
-             * from registers */
-            vf r[TILE][PATCH];
-            untransform_columns(m + (size_t)t * cp + c, point_stride, r);
             vf s = zero, b = zero;
             if (mask)
                 s = *(const vf *)(post->scale + c);
             if (bias)
                 b = *(const vf *)(bias + c);
+            if (alpha == PATCH5) {
+                float tile_out[TILE][TILE][VW];
+                untransform_tile(m + (size_t)t * cp + c, point_stride, PATCH5, tile_out);
+                for (int i = 0; i < rows; i++) {
+                    vf o[TILE];
+                    for (int j = 0; j < TILE; j++)
+                        o[j] = *(vf *)tile_out[i][j];
+                    store_row_cl(corner + (size_t)i * row_floats + c, o, cols, cp, epilogue,
+                                 mask ? mask + (size_t)(y0 + i) * g->width + x0 : NULL, s, b, act);
+                }
+                continue;
+            }
+            /* A^T m column by column into r, then each row of (A^T m) A goes through the epilogue
+             * from registers */
+            vf r[TILE][PATCH];
+            untransform_columns(m + (size_t)t * cp + c, point_stride, r);
 #pragma GCC unroll 4
             for (int i = 0; i < TILE; i++) {
                 if (i >= rows)
                     break;
                 vf o[TILE];
                 untransform_row(r[i], o);
-                const float *mrow = mask ? mask + (size_t)(y0 + i) * g->width + x0 : NULL;
-#pragma GCC unroll 4
-                for (int j = 0; j < TILE; j++) {
-                    if (j >= cols)
-                        break;
-                    vf *dst = (vf *)(corner + ((size_t)i * g->pad_w + j) * cp + c);
-                    if (epilogue == TG_WINO_ACCUMULATE)
-                        *dst += o[j];
-                    else if (epilogue == TG_WINO_BIAS)
-                        *dst = o[j] + b;
-                    else if (!mrow)
-                        *dst = o[j];
-                    else
-                        *dst = mrow[j] != 0.0f ? tg_vactivate(post->act, o[j] * s + b) : zero;
-                }
+                store_row_cl(corner + (size_t)i * row_floats + c, o, cols, cp, epilogue,
+                             mask ? mask + (size_t)(y0 + i) * g->width + x0 : NULL, s, b, act);
             }
         }
     }
